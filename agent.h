@@ -1,0 +1,95 @@
+/* agent.h - what command handlers and the dispatcher share. */
+#ifndef TINYQGA_AGENT_H
+#define TINYQGA_AGENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "json.h"
+
+enum err_class { ERR_GENERIC, ERR_COMMAND_NOT_FOUND };
+
+/* One request being executed. */
+struct call {
+	struct out *out;
+	const struct jbuf *doc;
+	jv args;		/* the "arguments" object, or JV_NONE */
+	bool returned;		/* the handler has started its return value */
+	bool failed;
+	enum err_class cls;
+	struct json_err err;	/* the error text when failed */
+	char *err_owned;	/* heap text behind err, freed after the reply */
+};
+
+/* A handler either fails with call_error() (nothing written yet), or
+ * writes its value after reply_begin(); returning without either sends
+ * {"return": {}}. */
+int call_error(struct call *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* An error quoting text of the peer's (a name, a value), which may be
+ * long: written from where it lies, not copied. */
+int call_error_quoting(struct call *c, enum err_class cls, const char *pre,
+		       const void *mid, size_t len, const char *suf);
+void reply_begin(struct call *c);
+bool arg_present(const struct call *c, const char *name);
+
+/* Argument specs: decoded in order into the handler's argument struct,
+ * with qemu-ga's errors for missing, mistyped and unexpected members. */
+enum arg_type { ARG_INT, ARG_UINT64, ARG_NUMBER, ARG_BOOL, ARG_STR, ARG_ENUM };
+
+struct arg_spec {
+	const char *name;
+	unsigned char type;
+	bool optional;
+	unsigned short offset;		/* into the argument struct */
+	const char *const *enum_names;	/* ARG_ENUM: NULL-terminated */
+};
+
+#define ARG(st, field, qname, type, opt) \
+	{ qname, type, opt, (unsigned short)offsetof(st, field), NULL }
+#define ARG_END { NULL, 0, 0, 0, NULL }
+
+struct command {
+	const char *name;
+	int (*run)(struct call *c, void *args);
+	const struct arg_spec *args;
+	unsigned short args_size;
+	unsigned short schema_pos;	/* qemu-ga's schema order */
+	unsigned char flags;
+};
+
+#define CMD_NO_SUCCESS_RESPONSE 1	/* nothing is sent when it succeeds */
+#define CMD_FREEZE_SAFE 2		/* allowed while filesystems are frozen */
+
+/* Declare a command next to its handler.  The build collects these lines
+ * from the selected cmds/ files into the command table, sorted by pos. */
+#define QGA_COMMAND(pos, fn, qname, spec, argtype, flags)                 \
+	static int fn##_run(struct call *c, void *a) { return fn(c, a); } \
+	const struct command cmd_##fn = { qname, fn##_run, spec,          \
+					  sizeof(argtype), pos, flags }
+#define QGA_COMMAND0(pos, fn, qname, flags)                                  \
+	static int fn##_run(struct call *c, void *a) { (void)a; return fn(c); } \
+	const struct command cmd_##fn = { qname, fn##_run, NULL, 0, pos, flags }
+
+/* 0, or -1 after call_error(). */
+int args_decode(struct call *c, const struct arg_spec *spec, void *dst);
+
+/* The command table as built, and the policy applied to it. */
+size_t command_count(void);
+const struct command *command_at(size_t i);
+bool command_enabled(size_t i);
+/* Enable exactly what the allow list (if any) and not the block list
+ * names; lists are comma-separated strings, unknown names ignored. */
+void commands_apply_policy(const char *const *allow, size_t nallow,
+			   const char *const *block, size_t nblock);
+
+/* Run one complete request and write its reply, if any, to out. */
+void dispatch(struct out *out, const struct jbuf *doc);
+/* Write the reply for a parse or limit error. */
+void dispatch_error(struct out *out, const struct json_err *e);
+
+/* guest-sync-delimited: the next reply starts with 0xFF. */
+void reply_set_delimited(void);
+
+#endif

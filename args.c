@@ -1,0 +1,104 @@
+/* args.c - decode a request's "arguments" against a command's spec, with
+ * the errors of QEMU's QObject input visitor: members are visited in spec
+ * order (missing or mistyped first), leftovers are "unexpected". */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+
+static const char *const type_names[] = {
+	[ARG_INT] = "integer", [ARG_UINT64] = "integer", [ARG_NUMBER] = "number",
+	[ARG_BOOL] = "boolean", [ARG_STR] = "string", [ARG_ENUM] = "string",
+};
+
+static int decode_one(struct call *c, const struct arg_spec *s, jv v, void *dst)
+{
+	const struct jbuf *b = c->doc;
+	enum jtype t = jv_type(b, v);
+	int64_t i;
+	uint64_t u;
+
+	switch (s->type) {
+	case ARG_INT:
+		if (!jv_int(b, v, &i))
+			break;
+		memcpy(dst, &i, sizeof(i));
+		return 0;
+	case ARG_UINT64:
+		/* negative ints are accepted as two's complement, as QEMU */
+		if (jv_uint(b, v, &u) || (jv_int(b, v, &i) && (u = (uint64_t)i, 1))) {
+			memcpy(dst, &u, sizeof(u));
+			return 0;
+		}
+		return call_error(c, "Parameter '%s' expects uint64", s->name);
+	case ARG_NUMBER:
+		if (t != J_INT && t != J_UINT && t != J_DOUBLE)
+			break;
+		double d = jv_double(b, v);
+		memcpy(dst, &d, sizeof(d));
+		return 0;
+	case ARG_BOOL:
+		if (t != J_TRUE && t != J_FALSE)
+			break;
+		*(bool *)dst = t == J_TRUE;
+		return 0;
+	case ARG_STR:
+		if (t != J_STR)
+			break;
+		*(const char **)dst = jv_str(b, v, NULL);
+		return 0;
+	case ARG_ENUM:
+		if (t != J_STR)
+			break;
+		const char *str = jv_str(b, v, NULL);
+		for (int k = 0; s->enum_names[k]; k++)
+			if (!strcmp(s->enum_names[k], str)) {
+				*(int *)dst = k;
+				return 0;
+			}
+		/* QEMU names the member here, not its full path */
+		call_error(c, "Parameter '%s' does not accept value '", s->name);
+		return call_error_quoting(c, ERR_GENERIC, c->err_owned, str,
+					  strlen(str), "'");
+	}
+	return call_error(c, "Invalid parameter type for '%s', expected: %s",
+			  s->name, type_names[s->type]);
+}
+
+int args_decode(struct call *c, const struct arg_spec *spec, void *dst)
+{
+	const struct jbuf *b = c->doc;
+	const struct arg_spec *s;
+	jv *keys, v;
+	size_t n, i, len;
+
+	for (s = spec; s && s->name; s++) {
+		v = c->args == JV_NONE ? JV_NONE : jv_get(b, c->args, s->name);
+		if (v == JV_NONE) {
+			if (s->optional)
+				continue;
+			return call_error(c, "Parameter '%s' is missing", s->name);
+		}
+		if (decode_one(c, s, v, (char *)dst + s->offset) < 0)
+			return -1;
+	}
+	if (c->args == JV_NONE || jv_first(b, c->args) == JV_NONE)
+		return 0;
+	keys = jv_members_qdict_order(b, c->args, &n);
+	if (!keys)
+		return call_error(c, "out of memory");
+	for (i = 0; i < n; i++) {
+		const char *k = jv_str(b, keys[i], &len);
+		for (s = spec; s && s->name; s++)
+			if (strlen(s->name) == len && !memcmp(s->name, k, len))
+				break;
+		if (s && s->name)
+			continue;
+		free(keys);
+		return call_error_quoting(c, ERR_GENERIC, "Parameter '", k, len,
+					  "' is unexpected");
+	}
+	free(keys);
+	return 0;
+}

@@ -1,0 +1,234 @@
+/* dispatch.c - the command table, policy, request validation and replies.
+ *
+ * Validation follows QEMU's qmp_dispatch: object check, members checked in
+ * QDict order, command lookup, enabled check (before arguments, so a
+ * disabled command says so whatever its arguments), argument decoding,
+ * then the handler.  Replies are written as qemu-ga formats them:
+ *     {"return": VALUE, "id": ID}\n     {"id": ID, "error": {...}}\n
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+
+#define CMD(id) extern const struct command cmd_##id;
+#include "commands.h"
+#undef CMD
+
+static const struct command *const table[] = {
+#define CMD(id) &cmd_##id,
+#include "commands.h"
+#undef CMD
+};
+
+#define NCOMMANDS (sizeof(table) / sizeof(table[0]))
+
+static bool disabled[NCOMMANDS];
+static bool delimit_next;
+
+size_t command_count(void) { return NCOMMANDS; }
+const struct command *command_at(size_t i) { return table[i]; }
+bool command_enabled(size_t i) { return !disabled[i]; }
+void reply_set_delimited(void) { delimit_next = true; }
+
+static bool listed(const char *name, const char *const *list, size_t n)
+{
+	while (n--)
+		if (!strcmp(list[n], name))
+			return true;
+	return false;
+}
+
+void commands_apply_policy(const char *const *allow, size_t nallow,
+			   const char *const *block, size_t nblock)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		disabled[i] = (allow && !listed(table[i]->name, allow, nallow)) ||
+			      listed(table[i]->name, block, nblock);
+}
+
+int call_error(struct call *c, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	s = n < 0 ? NULL : malloc((size_t)n + 1);
+	if (s) {
+		va_start(ap, fmt);
+		vsnprintf(s, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
+	free(c->err_owned);
+	c->err_owned = s;
+	c->err = (struct json_err){ s ? s : "out of memory", NULL, 0, NULL };
+	c->cls = ERR_GENERIC;
+	c->failed = true;
+	return -1;
+}
+
+/* The first byte of any reply: 0xFF if guest-sync-delimited asked. */
+static void reply_start(struct out *o)
+{
+	if (delimit_next)
+		out_bytes(o, "\xff", 1);
+	delimit_next = false;
+}
+
+void reply_begin(struct call *c)
+{
+	reply_start(c->out);
+	out_lit(c->out, "{\"return\": ");
+	c->returned = true;
+}
+
+int call_error_quoting(struct call *c, enum err_class cls, const char *pre,
+		       const void *mid, size_t len, const char *suf)
+{
+	c->err = (struct json_err){ pre, mid, len, suf };
+	c->cls = cls;
+	c->failed = true;
+	return -1;
+}
+
+bool arg_present(const struct call *c, const char *name)
+{
+	return c->args != JV_NONE && jv_get(c->doc, c->args, name) != JV_NONE;
+}
+
+static void write_text(struct out *o, const char *s)
+{
+	if (s)
+		out_str_part(o, s, strlen(s));
+}
+
+static void write_error(struct out *o, const struct jbuf *doc, jv id,
+			enum err_class cls, const struct json_err *e)
+{
+	reply_start(o);
+	out_lit(o, "{");
+	if (id != JV_NONE) {
+		out_lit(o, "\"id\": ");
+		out_value(o, doc, id);
+		out_lit(o, ", ");
+	}
+	out_lit(o, cls == ERR_COMMAND_NOT_FOUND ?
+		   "\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"" :
+		   "\"error\": {\"class\": \"GenericError\", \"desc\": \"");
+	write_text(o, e->pre);
+	out_str_part(o, e->mid, e->midlen);
+	write_text(o, e->suf);
+	out_lit(o, "\"}}\n");
+}
+
+void dispatch_error(struct out *out, const struct json_err *e)
+{
+	write_error(out, NULL, JV_NONE, ERR_GENERIC, e);
+}
+
+/* Check the request's members as qmp_dispatch_check_obj; returns the
+ * "execute" value or JV_NONE after setting the error. */
+static jv check_members(struct call *c, jv root)
+{
+	const struct jbuf *b = c->doc;
+	jv *keys, exec = JV_NONE;
+	size_t n, i, len;
+
+	keys = jv_members_qdict_order(b, root, &n);
+	if (!keys) {
+		call_error(c, "out of memory");
+		return JV_NONE;
+	}
+	for (i = 0; i < n; i++) {
+		const char *k = jv_str(b, keys[i], &len);
+		jv v = jv_member_value(b, keys[i]);
+
+		if (len == 7 && !memcmp(k, "execute", 7)) {
+			if (jv_type(b, v) != J_STR) {
+				call_error(c, "QMP input member 'execute' must be a string");
+				break;
+			}
+			exec = v;
+		} else if (len == 9 && !memcmp(k, "arguments", 9)) {
+			if (jv_type(b, v) != J_OBJECT) {
+				call_error(c, "QMP input member 'arguments' must be an object");
+				break;
+			}
+			c->args = v;
+		} else if (!(len == 2 && !memcmp(k, "id", 2))) {
+			call_error_quoting(c, ERR_GENERIC, "QMP input member '",
+					   k, len, "' is unexpected");
+			break;
+		}
+	}
+	free(keys);
+	if (!c->failed && exec == JV_NONE)
+		call_error(c, "QMP input lacks member 'execute'");
+	return c->failed ? JV_NONE : exec;
+}
+
+/* Room for the largest argument struct of any command. */
+#define ARGS_MAX 256
+
+void dispatch(struct out *out, const struct jbuf *doc)
+{
+	struct call c = { .out = out, .doc = doc, .args = JV_NONE };
+	_Alignas(max_align_t) unsigned char args[ARGS_MAX];
+	const struct command *cmd = NULL;
+	jv root = 0, id = JV_NONE, exec;
+	size_t i, len = 0;
+	const char *name;
+
+	if (jv_type(doc, root) != J_OBJECT) {
+		call_error(&c, "QMP input must be a JSON object");
+		goto reply;
+	}
+	id = jv_get(doc, root, "id");
+	exec = check_members(&c, root);
+	if (exec == JV_NONE)
+		goto reply;
+	name = jv_str(doc, exec, &len);
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strlen(table[i]->name) == len && !memcmp(table[i]->name, name, len))
+			break;
+	if (i == NCOMMANDS) {
+		call_error_quoting(&c, ERR_COMMAND_NOT_FOUND, "The command ",
+				   name, len, " has not been found");
+		goto reply;
+	}
+	cmd = table[i];
+	if (disabled[i]) {
+		call_error_quoting(&c, ERR_COMMAND_NOT_FOUND, "Command ", name, len,
+				   " has been disabled: the command is not allowed");
+		goto reply;
+	}
+	memset(args, 0, sizeof(args));
+	if (cmd->args_size > sizeof(args)) {
+		call_error(&c, "internal error: arguments too large");
+		goto reply;
+	}
+	if (args_decode(&c, cmd->args, args) < 0)
+		goto reply;
+	cmd->run(&c, args);
+reply:
+	if (c.failed && !c.returned) {
+		write_error(out, doc, id, c.cls, &c.err);
+	} else if (!(cmd->flags & CMD_NO_SUCCESS_RESPONSE)) {
+		if (!c.returned) {
+			reply_begin(&c);
+			out_lit(out, "{}");
+		}
+		if (id != JV_NONE) {
+			out_lit(out, ", \"id\": ");
+			out_value(out, doc, id);
+		}
+		out_lit(out, "}\n");
+	}
+	free(c.err_owned);
+}

@@ -1,0 +1,46 @@
+/* options.h - limits and build switches of tinyqga, in one place.
+ *
+ * Every limit is qemu-ga's value unless the comment says why it differs.
+ * Command groups are not switched here: `make CMDS="core ..."` picks the
+ * files of cmds/ to compile, and the build writes build/config.h with
+ * HAVE_<GROUP> 1 or 0 for each group, so code that depends on a group
+ * tests `#if HAVE_X` and a misspelt switch fails the build.
+ * Byte costs of each group are printed by `make size`.
+ */
+#ifndef TINYQGA_OPTIONS_H
+#define TINYQGA_OPTIONS_H
+
+#define TINYQGA_VERSION "0.1.0"
+
+/* JSON limits per top-level value, as qobject/json-streamer.c. */
+#define JSON_MAX_TOKEN_SIZE (64u << 20)   /* bytes of token text */
+#define JSON_MAX_TOKEN_COUNT (2u << 20)   /* tokens */
+#define JSON_MAX_NESTING 1024             /* open { plus [ at once */
+
+/* Bytes taken from the channel per read, as QGA_READ_COUNT_DEFAULT. */
+#define READ_CHUNK 4096
+
+/* Replies are assembled here and written when it fills or when the input
+ * read so far is consumed; a reply larger than this is streamed through
+ * it, so memory does not grow with the size of a reply. */
+#define OUT_BUF_SIZE 16384
+
+/* A host that stops reading: after this long without any byte accepted by
+ * the channel the reply is abandoned (and a socket client dropped).
+ * qemu-ga retries forever in a busy loop instead. */
+#define OUT_STALL_MS 10000
+
+/* virtio-serial with no host attached: the port reports POLLHUP without
+ * pause, so it is not polled; SIGIO (F_SETOWN + O_ASYNC) tells when the host
+ * returns, and this slow timer re-checks in case a signal was missed.
+ * qemu-ga sleeps 100 ms and polls again, 10 wakeups a second. */
+#define HOST_ABSENT_RECHECK_MS 1000
+
+/* Default channel, as qemu-ga on Linux. */
+#define DEFAULT_METHOD "virtio-serial"
+#define DEFAULT_VIRTIO_PATH "/dev/virtio-ports/org.qemu.guest_agent.0"
+#define DEFAULT_ISA_PATH "/dev/ttyS0"
+#define DEFAULT_STATEDIR "/var/run"
+#define DEFAULT_PIDFILE "/var/run/qemu-ga.pid"
+
+#endif

@@ -1,0 +1,304 @@
+/* port.c - open, watch, read and write the channel to the host.
+ *
+ * Differences from qemu-ga, on purpose:
+ *  - virtio-serial with no host attached reports POLLHUP without pause;
+ *    qemu-ga wakes 10 times a second and, with a reply pending, retries
+ *    write() in a busy loop.  Here the port is left out of poll() while
+ *    the host is absent, SIGIO (F_SETOWN + O_ASYNC) says when it returns,
+ *    and a reply the absent host can no longer read is dropped.
+ *  - every new conversation (accept, or the virtio host coming back) is
+ *    reported as PORT_NEW_PEER so the caller restarts the tokenizer.
+ *  - a socket client that resets its connection is just closed; qemu-ga
+ *    7.2 exits on ECONNRESET.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/vm_sockets.h>
+
+#include "options.h"
+#include "port.h"
+
+int port_method(const char *name)
+{
+	static const char *const names[] = {
+		[PORT_VIRTIO] = "virtio-serial", [PORT_ISA] = "isa-serial",
+		[PORT_UNIX] = "unix-listen", [PORT_VSOCK] = "vsock-listen",
+	};
+
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(names[i], name))
+			return i;
+	return -1;
+}
+
+const char *port_default_path(enum port_method m)
+{
+	return m == PORT_VIRTIO ? DEFAULT_VIRTIO_PATH :
+	       m == PORT_ISA ? DEFAULT_ISA_PATH : NULL;
+}
+
+/* Raw 8-bit line as qemu-ga sets it: no translation, no echo, no flow
+ * control, one byte satisfies a read. */
+static int tty_make_raw(int fd)
+{
+	struct termios t;
+
+	if (tcgetattr(fd, &t) < 0)
+		return -1;
+	t.c_iflag &= ~(tcflag_t)(IGNBRK | BRKINT | IGNPAR | PARMRK | INPCK |
+				 ISTRIP | INLCR | IGNCR | ICRNL | IXON | IXOFF |
+				 IXANY | IMAXBEL);
+	t.c_oflag = 0;
+	t.c_lflag = 0;
+	t.c_cflag |= B38400;
+	t.c_cc[VMIN] = 1;
+	t.c_cc[VTIME] = 0;
+	tcflush(fd, TCIFLUSH);
+	return tcsetattr(fd, TCSANOW, &t);
+}
+
+static int open_device(struct port *p)
+{
+	int fd;
+
+	if (p->method == PORT_ISA) {
+		fd = open(p->path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+		if (fd >= 0 && tty_make_raw(fd) < 0) {
+			close(fd);
+			fd = -1;
+		}
+	} else {
+		fd = open(p->path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		/* SIGIO when the host side opens or closes the port */
+		if (fd >= 0 && (fcntl(fd, F_SETOWN, getpid()) < 0 ||
+				fcntl(fd, F_SETFL, O_RDWR | O_NONBLOCK | O_ASYNC) < 0)) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	if (fd < 0)
+		return -1;
+	p->fd = fd;
+	p->absent = false;
+	return 0;
+}
+
+static int parse_vsock(const char *s, struct sockaddr_vm *a)
+{
+	char *end;
+	unsigned long long cid, port;
+
+	errno = 0;
+	cid = strtoull(s, &end, 10);
+	if (end == s || *end != ':' || errno || cid > UINT32_MAX)
+		return -1;
+	s = end + 1;
+	port = strtoull(s, &end, 10);
+	if (end == s || *end || errno || port > UINT32_MAX)
+		return -1;
+	memset(a, 0, sizeof(*a));
+	a->svm_family = AF_VSOCK;
+	a->svm_cid = (unsigned)cid;
+	a->svm_port = (unsigned)port;
+	return 0;
+}
+
+static int open_listener(struct port *p)
+{
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	struct sockaddr_vm vm;
+	struct sockaddr *sa;
+	socklen_t len;
+	mode_t old;
+	int fd, rc;
+
+	if (p->method == PORT_UNIX) {
+		if (strlen(p->path) >= sizeof(un.sun_path)) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		strcpy(un.sun_path, p->path);
+		sa = (struct sockaddr *)&un;
+		len = sizeof(un);
+		unlink(p->path);	/* as qemu-ga: replace what is there */
+	} else {
+		if (parse_vsock(p->path, &vm) < 0) {
+			errno = EINVAL;
+			return -1;
+		}
+		sa = (struct sockaddr *)&vm;
+		len = sizeof(vm);
+	}
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -1;
+	/* only root may talk to the agent: the socket is born 0600 */
+	old = umask(077);
+	rc = bind(fd, sa, len);
+	umask(old);
+	if (rc < 0 || listen(fd, 1) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	p->lfd = fd;
+	return 0;
+}
+
+int port_open(struct port *p)
+{
+	int rc;
+
+	p->fd = p->lfd = -1;
+	p->absent = p->drop = false;
+	if (p->method == PORT_UNIX || p->method == PORT_VSOCK)
+		rc = open_listener(p);
+	else
+		rc = open_device(p);
+	return rc;
+}
+
+static void close_client(struct port *p)
+{
+	if (p->fd >= 0)
+		close(p->fd);
+	p->fd = -1;
+	p->drop = false;
+}
+
+void port_close(struct port *p)
+{
+	close_client(p);
+	if (p->lfd >= 0)
+		close(p->lfd);
+	p->lfd = -1;
+}
+
+int port_want(struct port *p, struct pollfd *pfd)
+{
+	pfd->events = POLLIN;
+	pfd->revents = 0;
+	if (p->drop)
+		close_client(p);
+	if (p->lfd >= 0) {
+		pfd->fd = p->fd >= 0 ? p->fd : p->lfd;
+		return -1;
+	}
+	pfd->fd = p->absent ? -1 : p->fd;
+	return p->absent || p->fd < 0 ? HOST_ABSENT_RECHECK_MS : -1;
+}
+
+/* Is the host on the far side of the virtio port?  It reports POLLHUP
+ * when not; data it left behind can still be read. */
+static bool host_present(int fd)
+{
+	struct pollfd q = { .fd = fd, .events = POLLIN };
+
+	return poll(&q, 1, 0) >= 0 && (!(q.revents & POLLHUP) || (q.revents & POLLIN));
+}
+
+enum port_ready port_ready(struct port *p, short revents)
+{
+	if (p->lfd >= 0) {
+		if (p->fd >= 0)
+			return revents ? PORT_DATA : PORT_IDLE;
+		if (!revents)
+			return PORT_IDLE;
+		p->fd = accept4(p->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		return p->fd >= 0 ? PORT_NEW_PEER : PORT_IDLE;
+	}
+	if (p->fd < 0)		/* a hung-up serial line: try it again */
+		return open_device(p) == 0 ? PORT_NEW_PEER : PORT_IDLE;
+	if (p->absent) {	/* woken by SIGIO or the re-check timer */
+		if (!host_present(p->fd))
+			return PORT_IDLE;
+		p->absent = false;
+		return PORT_NEW_PEER;
+	}
+	if (revents & POLLIN)
+		return PORT_DATA;
+	if (revents & (POLLHUP | POLLERR))
+		p->absent = true;
+	return PORT_IDLE;
+}
+
+/* The peer is gone: forget it until a new one comes. */
+static void peer_gone(struct port *p)
+{
+	if (p->lfd >= 0 || p->method == PORT_ISA)
+		close_client(p);
+	else
+		p->absent = true;
+}
+
+ssize_t port_read(struct port *p, void *buf, size_t n)
+{
+	ssize_t r;
+
+	if (p->fd < 0 || p->absent)
+		return 0;
+	do
+		r = read(p->fd, buf, n);
+	while (r < 0 && errno == EINTR);
+	if (r > 0)
+		return r;
+	if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+		peer_gone(p);
+	return 0;
+}
+
+static long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000L + t.tv_nsec / 1000000;
+}
+
+int port_write(struct port *p, const void *buf, size_t n)
+{
+	const char *s = buf;
+	long deadline = now_ms() + OUT_STALL_MS;
+
+	while (n) {
+		if (p->fd < 0 || p->absent)
+			return -1;
+		ssize_t w = write(p->fd, s, n);
+		if (w > 0) {
+			s += w;
+			n -= (size_t)w;
+			deadline = now_ms() + OUT_STALL_MS;
+			continue;
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+			peer_gone(p);
+			return -1;
+		}
+		struct pollfd q = { .fd = p->fd, .events = POLLOUT };
+		long left = deadline - now_ms();
+		if (left <= 0 || poll(&q, 1, (int)left) == 0) {
+			/* a host that stopped reading: give up this reply */
+			if (p->lfd >= 0)
+				p->drop = true;
+			return -1;
+		}
+		if ((q.revents & (POLLHUP | POLLERR)) && !(q.revents & POLLOUT)) {
+			peer_gone(p);
+			return -1;
+		}
+	}
+	return 0;
+}

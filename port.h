@@ -1,0 +1,48 @@
+/* port.h - the channel to the host: virtio-serial, isa-serial, a listening
+ * unix socket or vsock, behind one interface for the poll loop. */
+#ifndef TINYQGA_PORT_H
+#define TINYQGA_PORT_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+enum port_method { PORT_VIRTIO, PORT_ISA, PORT_UNIX, PORT_VSOCK };
+
+struct port {
+	enum port_method method;
+	const char *path;
+	int lfd;		/* listening socket, or -1 */
+	int fd;			/* the connected channel, or -1 */
+	bool absent;		/* no host on the far side: wait, don't poll */
+	bool drop;		/* close this client once its reply is done */
+};
+
+/* Returns the method for a -m name, or -1. */
+int port_method(const char *name);
+const char *port_default_path(enum port_method m);
+
+/* 0, or -1 with errno set and a message on stderr. */
+int port_open(struct port *p);
+void port_close(struct port *p);
+
+/* What the loop should wait on: fills *pfd (fd -1 for nothing) and returns
+ * the poll timeout in ms, -1 for none. */
+int port_want(struct port *p, struct pollfd *pfd);
+
+enum port_ready { PORT_IDLE, PORT_DATA, PORT_NEW_PEER };
+
+/* After poll (revents, 0 on timeout or wake-up): PORT_NEW_PEER when a new
+ * client or a returning host starts a fresh conversation, PORT_DATA when
+ * port_read() has something. */
+enum port_ready port_ready(struct port *p, short revents);
+
+/* >0 bytes read, 0 nothing now (a gone peer is handled inside). */
+ssize_t port_read(struct port *p, void *buf, size_t n);
+
+/* Write all of it, waiting while the channel is full; -1 when the reply
+ * must be dropped (peer gone, or stalled past OUT_STALL_MS). */
+int port_write(struct port *p, const void *buf, size_t n);
+
+#endif
