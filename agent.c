@@ -144,7 +144,8 @@ int main(int argc, char **argv)
 		{ "statedir", 1, NULL, 't' }, { "verbose", 0, NULL, 'v' },
 		{ "version", 0, NULL, 'V' }, { "block-rpcs", 1, NULL, 'b' },
 		{ "blacklist", 1, NULL, 'b' }, { "allow-rpcs", 1, NULL, 'a' },
-		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		{ "help", 0, NULL, 'h' }, { "pidfile", 1, NULL, 'f' },
+		{ "logfile", 1, NULL, 'l' }, { NULL, 0, NULL, 0 },
 	};
 	struct namelist block = { 0 }, allow = { 0 };
 	bool have_allow = false;
@@ -153,11 +154,11 @@ int main(int argc, char **argv)
 	sigset_t mask;
 	int ch, m, sfd, rc;
 
-	while ((ch = getopt_long(argc, argv, "m:p:t:vVb:a:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "m:p:t:vVb:a:hf:l:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'm': method = optarg; break;
 		case 'p': port.path = optarg; break;
-		case 't': case 'v': break;
+		case 't': case 'v': case 'f': case 'l': break;
 		case 'V':
 			printf("QEMU Guest Agent %s\n", TINYQGA_VERSION);
 			return 0;

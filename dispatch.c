@@ -76,6 +76,7 @@ int call_error(struct call *c, const char *fmt, ...)
 /* The first byte of any reply: 0xFF if guest-sync-delimited asked. */
 static void reply_start(struct out *o)
 {
+	o->dead = false;	/* a dropped reply does not silence the next */
 	if (delimit_next)
 		out_bytes(o, "\xff", 1);
 	delimit_next = false;

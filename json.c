@@ -20,7 +20,7 @@
 #define HDR 13
 
 enum lex_state {
-	S_START, S_RECOVERY, S_WS, S_DQ, S_DQ_ESC, S_SQ, S_SQ_ESC, S_ZERO,
+	S_START, S_RECOVERY, S_DQ, S_DQ_ESC, S_SQ, S_SQ_ESC, S_ZERO,
 	S_SIGN, S_DIGITS, S_MANT, S_MANT_DIGITS, S_EXP_E, S_EXP_SIGN,
 	S_EXP_DIGITS, S_KEYWORD,
 };
@@ -29,7 +29,6 @@ enum lex_state {
 #define GO(s) (0x100 | (s))		/* take the byte, go to state s */
 #define EMIT(t) (0x200 | (t))		/* take the byte, emit token t */
 #define EMIT_LA(t) (0x300 | (t))	/* emit token t, look at byte again */
-#define SKIP_LA 0x400			/* whitespace ends, look again */
 #define START_LA 0x500			/* recovery ends, look again */
 #define ERROR 0x600			/* take the byte, token is invalid */
 
@@ -56,7 +55,7 @@ static unsigned lex(unsigned st, unsigned c)
 		case ',': return EMIT(J_COMMA);
 		}
 		if (is_ws(c))
-			return GO(S_WS);
+			return GO(S_START);	/* skipped, never part of a token */
 		if (c >= '1' && c <= '9')
 			return GO(S_DIGITS);
 		if (c >= 'a' && c <= 'z')
@@ -69,8 +68,6 @@ static unsigned lex(unsigned st, unsigned c)
 				  !memchr("{}[]:,", (int)c, 6)))
 			return GO(S_RECOVERY);
 		return START_LA;
-	case S_WS:
-		return is_ws(c) ? GO(S_WS) : SKIP_LA;
 	case S_DQ:
 	case S_SQ:
 		if (c < 0x20 || c > 0xFD)
@@ -190,7 +187,6 @@ void json_stream_reset(struct json_stream *js)
 {
 	drop_tokens(js);
 	js->state = S_START;
-	js->toklen = 0;
 	js->msg_ready = false;
 }
 
@@ -257,7 +253,6 @@ static enum json_event emit(struct json_stream *js, enum jtype t)
 	case J_RSQUARE: js->brackets--; break;
 	default: break;
 	}
-	js->toklen = 0;
 	if (js->oom)
 		return fail(js, "out of memory");
 	if (js->token_size + len + 1 > JSON_MAX_TOKEN_SIZE)
@@ -303,21 +298,20 @@ size_t json_feed(struct json_stream *js, const unsigned char *p, size_t n,
 
 		switch (a & 0xF00) {
 		case 0x100:	/* GO */
-			if (js->state == S_START && arg != S_WS)
+			i++;
+			if (arg == S_START || arg == S_RECOVERY) {
+				js->state = (unsigned char)arg;
+				break;	/* whitespace, or input being skipped */
+			}
+			if (js->state == S_START)
 				token_begin(js);
 			js->state = (unsigned char)arg;
-			i++;
-			if (arg == S_RECOVERY)
-				break;
-			js->toklen++;
-			if (arg != S_WS)
-				token_put(js, (unsigned char)c);
-			if (js->toklen > JSON_MAX_TOKEN_SIZE) {
+			token_put(js, (unsigned char)c);
+			if (cur_len(js) > JSON_MAX_TOKEN_SIZE) {
 				/* QEMU's lexer cuts the token here and lexes
 				 * the rest of it as new input */
 				*ev = fail(js, "JSON token size limit exceeded");
 				js->state = S_START;
-				js->toklen = 0;
 			}
 			break;
 		case 0x200:	/* EMIT */
@@ -332,10 +326,6 @@ size_t json_feed(struct json_stream *js, const unsigned char *p, size_t n,
 			js->state = S_START;
 			*ev = emit(js, arg);
 			break;
-		case SKIP_LA:
-			js->toklen = 0;
-			js->state = S_START;
-			break;
 		case START_LA:
 			js->state = S_START;
 			break;
@@ -345,7 +335,6 @@ size_t json_feed(struct json_stream *js, const unsigned char *p, size_t n,
 			token_put(js, (unsigned char)c);
 			i++;
 			js->state = S_RECOVERY;
-			js->toklen = 0;
 			*ev = stray(js);
 			break;
 		}

@@ -52,7 +52,6 @@ struct json_stream {
 	size_t ntokens;		/* tokens queued for this value */
 	size_t token_size;	/* their text bytes */
 	size_t tok;		/* offset of the current token's record */
-	size_t toklen;		/* its length, whitespace included as QEMU does */
 	struct jbuf buf;	/* queued tokens, then the parsed value */
 	struct json_err err;
 	char errtext[1060];	/* details are cut at 1023 bytes as QEMU */

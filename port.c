@@ -272,7 +272,7 @@ int port_write(struct port *p, const void *buf, size_t n)
 	long deadline = now_ms() + OUT_STALL_MS;
 
 	while (n) {
-		if (p->fd < 0 || p->absent)
+		if (p->fd < 0 || p->absent || p->drop)
 			return -1;
 		ssize_t w = write(p->fd, s, n);
 		if (w > 0) {
