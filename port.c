@@ -143,7 +143,7 @@ static int open_listener(struct port *p)
 	if (fd < 0)
 		return -1;
 	/* only root may talk to the agent: the socket is born 0600 */
-	old = umask(077);
+	old = umask(0177);
 	rc = bind(fd, sa, len);
 	umask(old);
 	if (rc < 0 || listen(fd, 1) < 0) {
