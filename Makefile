@@ -22,7 +22,7 @@ ifneq ($(UNKNOWN),)
 $(error unknown command group(s): $(UNKNOWN); known: $(ALL_GROUPS))
 endif
 
-CORE_SRCS = agent.c dispatch.c args.c json.c port.c
+CORE_SRCS = agent.c dispatch.c args.c json.c num.c fmt.c mem.c port.c
 SRCS = $(CORE_SRCS) $(GROUPS:%=cmds/%.c)
 HDRS = $(wildcard *.h) build/gen/commands.h build/gen/config.h
 
@@ -68,8 +68,9 @@ static: tinyqga-static
 size: tinyqga-static
 	@echo "tinyqga-static ($(GROUPS)): $$(stat -c %s tinyqga-static) bytes"
 
-tests/json_test: tests/json_test.c json.c json.h options.h
-	$(CC) $(WARN) -O1 -g -I. -o $@ tests/json_test.c json.c
+TEST_SRCS = json.c num.c fmt.c mem.c
+tests/json_test: tests/json_test.c $(TEST_SRCS) $(HDRS)
+	$(CC) $(WARN) -O1 -g -I. -o $@ tests/json_test.c $(TEST_SRCS)
 
 test: tinyqga tests/json_test
 	@if command -v $(MUSL_CC) >/dev/null; then $(MAKE) -s tinyqga-static; \

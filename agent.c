@@ -4,14 +4,13 @@
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "agent.h"
-#include "config.h"
+#include "fmt.h"
+#include "mem.h"
 #include "options.h"
 #include "port.h"
 
@@ -31,14 +30,12 @@ struct namelist {
 	size_t n;
 };
 
-static void list_add(struct namelist *l, const char *arg)
+static void list_add(struct namelist *l, char *arg)
 {
-	char *copy = strdup(arg), *save = NULL, *t;
+	char *save = NULL, *t;
 
-	if (!copy)
-		return;
-	for (t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		char **v = realloc(l->v, (l->n + 1) * sizeof(*v));
+	for (t = strtok_r(arg, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		char **v = mem_realloc(l->v, (l->n + 1) * sizeof(*v));
 		if (!v)
 			return;
 		l->v = v;
@@ -48,7 +45,7 @@ static void list_add(struct namelist *l, const char *arg)
 
 static void usage(const char *argv0)
 {
-	printf("Usage: %s [-m <method> -p <path>] [<options>]\n"
+	fmt_fd(1, "Usage: %s [-m <method> -p <path>] [<options>]\n"
 	       "tinyqga " TINYQGA_VERSION ", a QEMU Guest Agent\n\n"
 	       "  -m, --method      transport method: one of unix-listen, virtio-serial,\n"
 	       "                    isa-serial, or vsock-listen (virtio-serial is the default)\n"
@@ -76,7 +73,7 @@ static bool is_help(const char *s)
 static void list_commands(void)
 {
 	for (size_t i = 0; i < command_count(); i++)
-		printf("%s\n", command_at(i)->name);
+		fmt_fd(1, "%s\n", command_at(i)->name);
 }
 
 /* Feed one chunk from the channel through tokenizer and dispatcher. */
@@ -112,7 +109,7 @@ static int serve(struct port *p, int sfd)
 		int n = poll(pfd, 2, timeout);
 
 		if (n < 0 && errno != EINTR) {
-			perror("poll");
+			fmt_fd(2, "critical: poll: %s\n", strerror(errno));
 			return 1;
 		}
 		if (n > 0 && (pfd[0].revents & POLLIN)) {
@@ -160,7 +157,7 @@ int main(int argc, char **argv)
 		case 'p': port.path = optarg; break;
 		case 't': case 'v': case 'f': case 'l': break;
 		case 'V':
-			printf("QEMU Guest Agent %s\n", TINYQGA_VERSION);
+			fmt_fd(1, "QEMU Guest Agent %s\n", TINYQGA_VERSION);
 			return 0;
 		case 'b':
 		case 'a':
@@ -175,21 +172,21 @@ int main(int argc, char **argv)
 			usage(argv[0]);
 			return 0;
 		default:
-			fprintf(stderr, "Unknown option, try '%s --help' for more information.\n",
-				argv[0]);
+			fmt_fd(2, "Unknown option, try '%s --help' for more information.\n",
+			       argv[0]);
 			return 1;
 		}
 	}
 	m = port_method(method);
 	if (m < 0) {
-		fprintf(stderr, "critical: invalid channel method: %s\n", method);
+		fmt_fd(2, "critical: invalid channel method: %s\n", method);
 		return 1;
 	}
 	port.method = (enum port_method)m;
 	if (!port.path)
 		port.path = port_default_path(port.method);
 	if (!port.path) {
-		fprintf(stderr, "critical: must specify a path for this channel\n");
+		fmt_fd(2, "critical: must specify a path for this channel\n");
 		return 1;
 	}
 	commands_apply_policy(have_allow ? (const char *const *)allow.v : NULL,
@@ -203,12 +200,12 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (sfd < 0) {
-		perror("signalfd");
+		fmt_fd(2, "critical: signalfd: %s\n", strerror(errno));
 		return 1;
 	}
 	if (port_open(&port) < 0) {
-		fprintf(stderr, "critical: failed to open channel %s: %s\n",
-			port.path, strerror(errno));
+		fmt_fd(2, "critical: failed to open channel %s: %s\n",
+		       port.path, strerror(errno));
 		return 1;
 	}
 	rc = serve(&port, sfd);

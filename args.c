@@ -1,8 +1,6 @@
 /* args.c - decode a request's "arguments" against a command's spec, with
  * the errors of QEMU's QObject input visitor: members are visited in spec
  * order (missing or mistyped first), leftovers are "unexpected". */
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "agent.h"
@@ -70,8 +68,9 @@ int args_decode(struct call *c, const struct arg_spec *spec, void *dst)
 {
 	const struct jbuf *b = c->doc;
 	const struct arg_spec *s;
-	jv *keys, v;
-	size_t n, i, len;
+	struct jv_order ord;
+	size_t i, len;
+	jv v;
 
 	for (s = spec; s && s->name; s++) {
 		v = c->args == JV_NONE ? JV_NONE : jv_get(b, c->args, s->name);
@@ -85,20 +84,19 @@ int args_decode(struct call *c, const struct arg_spec *spec, void *dst)
 	}
 	if (c->args == JV_NONE || jv_first(b, c->args) == JV_NONE)
 		return 0;
-	keys = jv_members_qdict_order(b, c->args, &n);
-	if (!keys)
+	if (!jv_order_init(&ord, b, c->args))
 		return call_error(c, "out of memory");
-	for (i = 0; i < n; i++) {
-		const char *k = jv_str(b, keys[i], &len);
+	for (i = 0; i < ord.n; i++) {
+		const char *k = jv_str(b, ord.keys[i], &len);
 		for (s = spec; s && s->name; s++)
 			if (strlen(s->name) == len && !memcmp(s->name, k, len))
 				break;
 		if (s && s->name)
 			continue;
-		free(keys);
+		jv_order_free(&ord);
 		return call_error_quoting(c, ERR_GENERIC, "Parameter '", k, len,
 					  "' is unexpected");
 	}
-	free(keys);
+	jv_order_free(&ord);
 	return 0;
 }

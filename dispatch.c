@@ -8,11 +8,11 @@
  */
 #include <stdarg.h>
 #include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "agent.h"
+#include "fmt.h"
+#include "mem.h"
 
 #define CMD(id) extern const struct command cmd_##id;
 #include "commands.h"
@@ -54,18 +54,11 @@ int call_error(struct call *c, const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	s = fmt_alloc(fmt, ap);
 	va_end(ap);
-	s = n < 0 ? NULL : malloc((size_t)n + 1);
-	if (s) {
-		va_start(ap, fmt);
-		vsnprintf(s, (size_t)n + 1, fmt, ap);
-		va_end(ap);
-	}
-	free(c->err_owned);
+	mem_free(c->err_owned);
 	c->err_owned = s;
 	c->err = (struct json_err){ s ? s : "out of memory", NULL, 0, NULL };
 	c->cls = ERR_GENERIC;
@@ -138,17 +131,17 @@ void dispatch_error(struct out *out, const struct json_err *e)
 static jv check_members(struct call *c, jv root)
 {
 	const struct jbuf *b = c->doc;
-	jv *keys, exec = JV_NONE;
-	size_t n, i, len;
+	struct jv_order ord;
+	jv exec = JV_NONE;
+	size_t i, len;
 
-	keys = jv_members_qdict_order(b, root, &n);
-	if (!keys) {
+	if (!jv_order_init(&ord, b, root)) {
 		call_error(c, "out of memory");
 		return JV_NONE;
 	}
-	for (i = 0; i < n; i++) {
-		const char *k = jv_str(b, keys[i], &len);
-		jv v = jv_member_value(b, keys[i]);
+	for (i = 0; i < ord.n; i++) {
+		const char *k = jv_str(b, ord.keys[i], &len);
+		jv v = jv_member_value(b, ord.keys[i]);
 
 		if (len == 7 && !memcmp(k, "execute", 7)) {
 			if (jv_type(b, v) != J_STR) {
@@ -168,7 +161,7 @@ static jv check_members(struct call *c, jv root)
 			break;
 		}
 	}
-	free(keys);
+	jv_order_free(&ord);
 	if (!c->failed && exec == JV_NONE)
 		call_error(c, "QMP input lacks member 'execute'");
 	return c->failed ? JV_NONE : exec;
@@ -231,5 +224,5 @@ reply:
 		}
 		out_lit(out, "}\n");
 	}
-	free(c.err_owned);
+	mem_free(c.err_owned);
 }

@@ -9,12 +9,12 @@
  * and parsed there once the value is complete: strings are decoded over
  * their raw text, numbers and container extents go into the value field.
  */
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "fmt.h"
 #include "json.h"
+#include "mem.h"
+#include "num.h"
 #include "options.h"
 
 #define HDR 13
@@ -126,7 +126,7 @@ static bool jbuf_reserve(struct jbuf *b, size_t n)
 		return true;
 	while (cap < b->len + n)
 		cap *= 2;
-	unsigned char *p = realloc(b->p, cap);
+	unsigned char *p = mem_realloc(b->p, cap);
 	if (!p)
 		return false;
 	b->p = p;
@@ -177,7 +177,7 @@ static void drop_tokens(struct json_stream *js)
 	js->buf.len = 0;
 	/* a huge value leaves no huge buffer behind */
 	if (js->buf.cap > 65536) {
-		free(js->buf.p);
+		mem_free(js->buf.p);
 		js->buf.p = NULL;
 		js->buf.cap = 0;
 	}
@@ -192,7 +192,7 @@ void json_stream_reset(struct json_stream *js)
 
 void json_stream_free(struct json_stream *js)
 {
-	free(js->buf.p);
+	mem_free(js->buf.p);
 	json_stream_init(js);
 }
 
@@ -414,13 +414,13 @@ static size_t utf8_encode(unsigned char *o, int32_t cp)
 /* ---- parser ---- */
 
 /* QEMU formats the detail into 1024 bytes, then prefixes it. */
-static enum json_event perrf(struct json_stream *js, const char *fmt, int n,
+static enum json_event perrf(struct json_stream *js, const char *f, int n,
 			     const void *arg)
 {
 	char msg[1024];
 
-	snprintf(msg, sizeof(msg), fmt, n, (const char *)arg);
-	snprintf(js->errtext, sizeof(js->errtext), "JSON parse error, %s", msg);
+	fmt(msg, sizeof(msg), f, n, (const char *)arg);
+	fmt(js->errtext, sizeof(js->errtext), "JSON parse error, %s", msg);
 	js->err = (struct json_err){ .pre = js->errtext };
 	return JE_ERROR;
 }
@@ -512,28 +512,25 @@ static enum json_event parse_string(struct json_stream *js, jv v)
 static void parse_number(struct json_stream *js, jv v)
 {
 	const char *s = (const char *)js->buf.p + v + HDR;
-	char *end;
+	size_t n = rec_raw(&js->buf, v);
 	uint64_t bits;
+	int64_t i;
 
 	if (js->buf.p[v] == J_INTEGER) {
-		errno = 0;
-		long long i = strtoll(s, &end, 10);
-		if (errno != ERANGE) {
+		switch (num_parse_int(s, n, &i, &bits)) {
+		case NUM_INT:
 			js->buf.p[v] = J_INT;
 			wr64(js->buf.p + v + 5, (uint64_t)i);
 			return;
-		}
-		if (*s != '-') {
-			errno = 0;
-			unsigned long long u = strtoull(s, &end, 10);
-			if (errno != ERANGE) {
-				js->buf.p[v] = J_UINT;
-				wr64(js->buf.p + v + 5, u);
-				return;
-			}
+		case NUM_UINT:
+			js->buf.p[v] = J_UINT;
+			wr64(js->buf.p + v + 5, bits);
+			return;
+		case NUM_DOUBLE:
+			break;
 		}
 	}
-	double d = strtod(s, &end);
+	double d = num_to_double(s, n);
 	memcpy(&bits, &d, 8);
 	js->buf.p[v] = J_DOUBLE;
 	wr64(js->buf.p + v + 5, bits);
@@ -577,7 +574,7 @@ static bool keyset_init(struct keyset *ks, size_t keys)
 
 	while (cap < 2 * keys)
 		cap *= 2;
-	ks->slot = cap == 64 ? ks->small : malloc(cap * 2 * sizeof(uint32_t));
+	ks->slot = cap == 64 ? ks->small : mem_alloc(cap * 2 * sizeof(uint32_t));
 	if (!ks->slot)
 		return false;
 	memset(ks->slot, 0xFF, cap * 2 * sizeof(uint32_t));
@@ -617,10 +614,6 @@ static enum json_event parse(struct json_stream *js)
 	size_t depth = 0, keys = 0;
 	jv pos = 0, v;
 
-	/* strtod stops at the next record's type byte or at this NUL */
-	if (!jbuf_reserve(b, 1))
-		return fail(js, "out of memory");
-	b->p[b->len] = 0;
 	for (v = 0; v < b->len; v = rec_after(b, v))
 		keys += b->p[v] == J_COLON;
 	if (!keyset_init(&ks, keys))
@@ -711,7 +704,7 @@ close:
 	goto done;
 out:
 	if (ks.slot != ks.small)
-		free(ks.slot);
+		mem_free(ks.slot);
 	return ev;
 }
 
@@ -814,38 +807,58 @@ static unsigned qdict_bucket(const unsigned char *k, size_t n)
 	return (1103515243u * h + 12345u) % 512;
 }
 
-struct ordered { unsigned bucket; size_t idx; jv key; };
-
-static int by_bucket(const void *a, const void *b)
+/* Insertion sort for the usual handful of members, counting sort over
+ * the 512 buckets for more; either way newest first within a bucket. */
+bool jv_order_init(struct jv_order *o, const struct jbuf *b, jv obj)
 {
-	const struct ordered *x = a, *y = b;
+	size_t n = jv_count(b, obj), i, j, len;
+	uint16_t sbk[JV_ORDER_SMALL], *bk = sbk;
+	jv *tmp = NULL, k;
 
-	if (x->bucket != y->bucket)
-		return x->bucket < y->bucket ? -1 : 1;
-	return x->idx > y->idx ? -1 : x->idx < y->idx;	/* newest first */
+	o->n = n;
+	o->keys = o->small;
+	if (n > JV_ORDER_SMALL) {
+		o->keys = mem_alloc(n * (2 * sizeof(jv) + sizeof(uint16_t)));
+		if (!o->keys)
+			return false;
+		tmp = o->keys + n;
+		bk = (uint16_t *)(tmp + n);
+	}
+	for (k = jv_first(b, obj), i = 0; k != JV_NONE; k = jv_next(b, k), i++) {
+		const char *s = jv_str(b, k, &len);
+		bk[i] = (uint16_t)qdict_bucket((const unsigned char *)s, len);
+		if (tmp)
+			tmp[i] = k;
+		else
+			o->keys[i] = k;
+	}
+	if (!tmp) {
+		for (i = 1; i < n; i++) {
+			jv key = o->keys[i];
+			uint16_t kb = bk[i];
+			for (j = i; j > 0 && bk[j - 1] >= kb; j--) {
+				o->keys[j] = o->keys[j - 1];
+				bk[j] = bk[j - 1];
+			}
+			o->keys[j] = key;
+			bk[j] = kb;
+		}
+		return true;
+	}
+	uint32_t start[513] = { 0 };
+	for (i = 0; i < n; i++)
+		start[bk[i] + 1]++;
+	for (i = 1; i < 513; i++)
+		start[i] += start[i - 1];
+	for (i = n; i--;)
+		o->keys[start[bk[i]]++] = tmp[i];
+	return true;
 }
 
-jv *jv_members_qdict_order(const struct jbuf *b, jv obj, size_t *n)
+void jv_order_free(struct jv_order *o)
 {
-	size_t cnt = jv_count(b, obj), i = 0, len;
-	struct ordered *o = malloc((cnt ? cnt : 1) * sizeof(*o));
-	jv *keys = malloc((cnt ? cnt : 1) * sizeof(*keys)), k;
-
-	if (!o || !keys) {
-		free(o);
-		free(keys);
-		return NULL;
-	}
-	for (k = jv_first(b, obj); k != JV_NONE; k = jv_next(b, k), i++) {
-		const char *s = jv_str(b, k, &len);
-		o[i] = (struct ordered){ qdict_bucket((const unsigned char *)s, len), i, k };
-	}
-	qsort(o, cnt, sizeof(*o), by_bucket);
-	for (i = 0; i < cnt; i++)
-		keys[i] = o[i].key;
-	free(o);
-	*n = cnt;
-	return keys;
+	if (o->keys != o->small)
+		mem_free(o->keys);
 }
 
 /* ---- writer ---- */
@@ -943,43 +956,45 @@ void out_i64(struct out *o, int64_t v)
 {
 	char t[24];
 
-	out_bytes(o, t, (size_t)snprintf(t, sizeof(t), "%lld", (long long)v));
+	out_bytes(o, t, fmt_i64(t, v));
 }
 
 void out_u64(struct out *o, uint64_t v)
 {
 	char t[24];
 
-	out_bytes(o, t, (size_t)snprintf(t, sizeof(t), "%llu", (unsigned long long)v));
+	out_bytes(o, t, fmt_u64(t, v, 10));
 }
 
 void out_double(struct out *o, double v)
 {
 	char t[32];
 
-	out_bytes(o, t, (size_t)snprintf(t, sizeof(t), "%.17g", v));
+	out_bytes(o, t, num_format_double(t, v));
 }
 
 void out_value(struct out *o, const struct jbuf *b, jv v)
 {
-	size_t n, i, len;
+	struct jv_order ord;
+	size_t i, len;
 	const char *s;
-	jv *keys, e;
+	jv e;
 
 	switch (jv_type(b, v)) {
 	case J_OBJECT:
-		keys = jv_members_qdict_order(b, v, &n);
 		out_lit(o, "{");
-		for (i = 0; keys && i < n; i++) {
-			if (i)
-				out_lit(o, ", ");
-			s = jv_str(b, keys[i], &len);
-			out_str(o, s, len);
-			out_lit(o, ": ");
-			out_value(o, b, jv_member_value(b, keys[i]));
+		if (jv_order_init(&ord, b, v)) {
+			for (i = 0; i < ord.n; i++) {
+				if (i)
+					out_lit(o, ", ");
+				s = jv_str(b, ord.keys[i], &len);
+				out_str(o, s, len);
+				out_lit(o, ": ");
+				out_value(o, b, jv_member_value(b, ord.keys[i]));
+			}
+			jv_order_free(&ord);
 		}
 		out_lit(o, "}");
-		free(keys);
 		break;
 	case J_ARRAY:
 		out_lit(o, "[");

@@ -81,8 +81,15 @@ size_t jv_count(const struct jbuf *b, jv container);
 
 /* Members of an object in the order QEMU's QDict iterates them (its hash
  * buckets): replies echo objects in that order and the dispatcher checks
- * members in it.  Returns a malloc'd array of keys, or NULL on ENOMEM. */
-jv *jv_members_qdict_order(const struct jbuf *b, jv obj, size_t *n);
+ * members in it.  Small objects need no allocation; false on ENOMEM. */
+#define JV_ORDER_SMALL 16
+struct jv_order {
+	jv *keys;
+	size_t n;
+	jv small[JV_ORDER_SMALL];
+};
+bool jv_order_init(struct jv_order *o, const struct jbuf *b, jv obj);
+void jv_order_free(struct jv_order *o);
 
 /* ---- writer ---- */
 

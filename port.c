@@ -14,8 +14,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -93,18 +91,26 @@ static int open_device(struct port *p)
 	return 0;
 }
 
+/* Unsigned decimal that fits 32 bits, ended by `end`; NULL otherwise. */
+static const char *parse_u32(const char *s, char end, unsigned *v)
+{
+	unsigned long long x = 0;
+	const char *p = s;
+
+	for (; *p >= '0' && *p <= '9' && x <= UINT32_MAX; p++)
+		x = x * 10 + (unsigned)(*p - '0');
+	if (p == s || *p != end || x > UINT32_MAX)
+		return NULL;
+	*v = (unsigned)x;
+	return p + 1;
+}
+
+/* CID:PORT, both unsigned decimal as qemu-ga reads them. */
 static int parse_vsock(const char *s, struct sockaddr_vm *a)
 {
-	char *end;
-	unsigned long long cid, port;
+	unsigned cid, port;
 
-	errno = 0;
-	cid = strtoull(s, &end, 10);
-	if (end == s || *end != ':' || errno || cid > UINT32_MAX)
-		return -1;
-	s = end + 1;
-	port = strtoull(s, &end, 10);
-	if (end == s || *end || errno || port > UINT32_MAX)
+	if (!(s = parse_u32(s, ':', &cid)) || !parse_u32(s, 0, &port))
 		return -1;
 	memset(a, 0, sizeof(*a));
 	a->svm_family = AF_VSOCK;
