@@ -12,7 +12,8 @@ CFLAGS ?= -Os -g
 STATIC_CFLAGS ?= -Os
 WARN = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE
 SIZE_FLAGS = -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
-	-fno-unwind-tables -fno-stack-protector -Wl,--gc-sections -Wl,--build-id=none
+	-fno-unwind-tables -fno-stack-protector -Wl,--gc-sections -Wl,--build-id=none \
+	-Wl,-z,noseparate-code -Wl,-z,norelro
 
 ALL_GROUPS := $(sort $(basename $(notdir $(wildcard cmds/*.c))))
 CMDS ?= $(ALL_GROUPS)
@@ -49,7 +50,7 @@ build/gen/config.h: FORCE
 	     echo "#define HAVE_$$u $$v"; done; } > $@.tmp
 	@cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
 
-tinyqga: $(SRCS) $(HDRS)
+tinyqga: $(SRCS) $(HDRS) Makefile
 	$(CC) $(WARN) $(CFLAGS) -Ibuild/gen -o $@ $(SRCS) $(LDFLAGS)
 
 # musl has no kernel headers of its own: borrow the system's uapi ones.
@@ -59,7 +60,7 @@ build/kinc:
 	@ln -sfn /usr/include/asm-generic $@/asm-generic
 	@ln -sfn $$(dirname $$(find /usr/include -maxdepth 3 -path '*/asm/types.h' | head -n 1)) $@/asm
 
-tinyqga-static: $(SRCS) $(HDRS) | build/kinc
+tinyqga-static: $(SRCS) $(HDRS) Makefile | build/kinc
 	$(MUSL_CC) $(WARN) $(STATIC_CFLAGS) $(SIZE_FLAGS) -static -s \
 		-Ibuild/gen -isystem build/kinc -o $@ $(SRCS)
 

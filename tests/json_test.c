@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../json.h"
+#include "../num.h"
 #include "../options.h"
 
 static int passed, failed;
@@ -291,6 +292,63 @@ static void test_numbers(void)
 	free(big);
 }
 
+/* num.c against the C library this test is built with (glibc): both are
+ * exact, so every double and every parse must agree bit for bit. */
+static unsigned long long rng = 88172645463325252ULL;
+static unsigned long long rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static void test_num_conversions(void)
+{
+	static const char *const hard[] = {
+		"9007199254740993", "2.4703282292062327e-324", "2.4703282292062328e-324",
+		"1e309", "1.7976931348623158e308", "1.7976931348623159e308", "4503599627370496.5",
+		"4503599627370497.5", "1e-324", "3e-324", "2.2250738585072011e-308", "1e23",
+		"0.000000000000000000000000000000000001e-288", "123456789012345678901234567890",
+	};
+	int bad_fmt = 0, bad_parse = 0;
+	char a[64], b[64], s[1300];
+
+	for (int i = 0; i < 200000; i++) {
+		unsigned long long r = rnd();
+		double d;
+		memcpy(&d, &r, 8);
+		if (d != d)
+			continue;
+		snprintf(a, sizeof(a), "%.17g", d);
+		b[num_format_double(b, d)] = 0;
+		bad_fmt += strcmp(a, b) != 0;
+		double p = num_to_double(a, strlen(a));
+		bad_parse += memcmp(&p, &d, 8) != 0 && !(p == 0 && d == 0);
+	}
+	for (int i = 0; i < 50000; i++) {
+		int n = 0, nd = 1 + (int)(rnd() % (i % 50 == 0 ? 1000 : 25));
+		if (rnd() & 1)
+			s[n++] = '-';
+		for (int k = 0; k < nd; k++) {
+			s[n++] = (char)('0' + rnd() % 10);
+			if (k == 0 && nd > 1 && rnd() % 3 == 0)
+				s[n++] = '.';
+		}
+		if (rnd() & 1)
+			n += sprintf(s + n, "e%d", (int)(rnd() % 700) - 350);
+		s[n] = 0;
+		double q = num_to_double(s, (size_t)n), g = strtod(s, NULL);
+		bad_parse += memcmp(&q, &g, 8) != 0;
+	}
+	for (size_t i = 0; i < sizeof(hard) / sizeof(hard[0]); i++) {
+		double q = num_to_double(hard[i], strlen(hard[i])), g = strtod(hard[i], NULL);
+		bad_parse += memcmp(&q, &g, 8) != 0;
+	}
+	check("%.17g of 200000 random doubles as libc", !bad_fmt, "mismatches", "none");
+	check("parse of 250000 numbers as libc's strtod", !bad_parse, "mismatches", "none");
+}
+
 static char *repeat(const char *pre, const char *unit, size_t n, const char *suf,
 		    size_t *len)
 {
@@ -453,6 +511,7 @@ int main(void)
 	test_reset();
 	test_strings();
 	test_numbers();
+	test_num_conversions();
 	test_limits();
 	test_memory();
 	printf("%d passed, %d failed\n", passed, failed);
