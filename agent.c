@@ -91,6 +91,7 @@ static void serve_bytes(struct json_stream *js, struct out *o,
 		else if (ev == JE_ERROR)
 			dispatch_error(o, &js->err);
 	}
+	json_done(js);
 }
 
 static int serve(struct port *p, int sfd)

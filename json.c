@@ -190,6 +190,14 @@ void json_stream_reset(struct json_stream *js)
 	js->msg_ready = false;
 }
 
+void json_done(struct json_stream *js)
+{
+	if (js->msg_ready) {
+		drop_tokens(js);
+		js->msg_ready = false;
+	}
+}
+
 void json_stream_free(struct json_stream *js)
 {
 	mem_free(js->buf.p);
@@ -289,10 +297,7 @@ size_t json_feed(struct json_stream *js, const unsigned char *p, size_t n,
 	size_t i = 0;
 
 	*ev = JE_NONE;
-	if (js->msg_ready) {
-		drop_tokens(js);
-		js->msg_ready = false;
-	}
+	json_done(js);
 	while (i < n && *ev == JE_NONE) {
 		unsigned c = p[i], a = lex(js->state, c), arg = a & 0xFF;
 

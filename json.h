@@ -67,6 +67,10 @@ void json_stream_free(struct json_stream *js);
 size_t json_feed(struct json_stream *js, const unsigned char *p, size_t n,
 		 enum json_event *ev);
 
+/* Release the last event's value now rather than at the next json_feed:
+ * a large message should not stay resident while the agent waits. */
+void json_done(struct json_stream *js);
+
 /* Reading a parsed value. */
 enum jtype jv_type(const struct jbuf *b, jv v);
 const char *jv_str(const struct jbuf *b, jv v, size_t *len);

@@ -205,13 +205,25 @@ int port_want(struct port *p, struct pollfd *pfd)
 	return p->absent || p->fd < 0 ? HOST_ABSENT_RECHECK_MS : -1;
 }
 
-/* Is the host on the far side of the virtio port?  It reports POLLHUP
- * when not; data it left behind can still be read. */
+/* Is the host on the far side of the virtio port?  Without one the port
+ * reports POLLHUP (with POLLIN: a read returns end of file at once). */
 static bool host_present(int fd)
 {
 	struct pollfd q = { .fd = fd, .events = POLLIN };
 
-	return poll(&q, 1, 0) >= 0 && (!(q.revents & POLLHUP) || (q.revents & POLLIN));
+	return poll(&q, 1, 0) >= 0 && !(q.revents & (POLLHUP | POLLERR | POLLNVAL));
+}
+
+/* The host left: what it sent and we did not read yet has no one to
+ * answer to, and must not be taken for the next host's request. */
+static void host_left(struct port *p)
+{
+	char scrap[4096];
+	int n = 256;	/* the port's buffer is finite: this ends */
+
+	while (n-- > 0 && read(p->fd, scrap, sizeof(scrap)) > 0)
+		;
+	p->absent = true;
 }
 
 enum port_ready port_ready(struct port *p, short revents)
@@ -232,11 +244,11 @@ enum port_ready port_ready(struct port *p, short revents)
 		p->absent = false;
 		return PORT_NEW_PEER;
 	}
-	if (revents & POLLIN)
-		return PORT_DATA;
-	if (revents & (POLLHUP | POLLERR))
-		p->absent = true;
-	return PORT_IDLE;
+	if (p->method == PORT_VIRTIO && (revents & (POLLHUP | POLLERR))) {
+		host_left(p);
+		return PORT_IDLE;
+	}
+	return revents ? PORT_DATA : PORT_IDLE;
 }
 
 /* The peer is gone: forget it until a new one comes. */
@@ -245,7 +257,7 @@ static void peer_gone(struct port *p)
 	if (p->lfd >= 0 || p->method == PORT_ISA)
 		close_client(p);
 	else
-		p->absent = true;
+		host_left(p);
 }
 
 ssize_t port_read(struct port *p, void *buf, size_t n)
