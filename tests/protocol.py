@@ -397,6 +397,33 @@ def connection_cases(run, binary):
         run.check('still exits 0 on SIGTERM', a.stop() == 0)
 
 
+def serial_cases(run, binary):
+    """isa-serial on a pty: raw line, requests in, replies out."""
+    import pty
+    import termios
+    m, s = pty.openpty()
+    p = subprocess.Popen([binary, '-m', 'isa-serial', '-p', os.ttyname(s)],
+                         stdin=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        time.sleep(0.3)
+        lflag = termios.tcgetattr(s)[3]
+        run.check('isa-serial line made raw (no echo, no canonical mode)',
+                  not (lflag & (termios.ECHO | termios.ICANON)), oct(lflag))
+        os.write(m, b'{"execute":"guest-ping","id":"tty"}\r\n' + AFTER)
+        out = b''
+        end = time.monotonic() + 2
+        while len(out) < 58 and time.monotonic() < end:
+            r, _, _ = select.select([m], [], [], 0.5)
+            if r:
+                out += os.read(m, 4096)
+        run.check('isa-serial answers', out == b'{"return": {}, "id": "tty"}\n' + AFTER_R, out)
+    finally:
+        p.terminate()
+        p.wait()
+        os.close(m)
+        os.close(s)
+
+
 def cli_cases(run, binary):
     def cmd(*args):
         p = subprocess.run([binary] + list(args), capture_output=True, timeout=10)
@@ -481,6 +508,7 @@ def main():
     reply_cases(run, binary, ref)
     connection_cases(run, binary)
     if not only:
+        serial_cases(run, binary)
         cli_cases(run, binary)
     print('%d passed, %d failed' % (run.passed, run.failed))
     return 1 if run.failed else 0
