@@ -42,5 +42,12 @@
 #define DEFAULT_ISA_PATH "/dev/ttyS0"
 #define DEFAULT_STATEDIR "/var/run"
 #define DEFAULT_PIDFILE "/var/run/qemu-ga.pid"
+#define DEFAULT_CONFIG "/etc/qemu/qemu-ga.conf"	/* unless $QGA_CONF */
+#define DEFAULT_FSFREEZE_HOOK "/etc/qemu/fsfreeze-hook"	/* bare -F */
+
+/* -r: reopen a failed channel after this, doubling up to the maximum
+ * (qemu-ga waits a flat 5 s, QGA_RETRY_INTERVAL). */
+#define RETRY_FIRST_MS 100
+#define RETRY_MAX_MS 5000
 
 #endif

@@ -86,6 +86,11 @@ static int open_device(struct port *p)
 	}
 	if (fd < 0)
 		return -1;
+	struct stat st;
+	if (fstat(fd, &st) == 0) {
+		p->dev = st.st_rdev;
+		p->ino = st.st_ino;
+	}
 	p->fd = fd;
 	p->absent = false;
 	return 0;
@@ -158,6 +163,11 @@ static int open_listener(struct port *p)
 		errno = e;
 		return -1;
 	}
+	struct stat st;
+	if (p->method == PORT_UNIX && stat(p->path, &st) == 0) {
+		p->dev = st.st_dev;
+		p->ino = st.st_ino;
+	}
 	p->lfd = fd;
 	return 0;
 }
@@ -167,7 +177,7 @@ int port_open(struct port *p)
 	int rc;
 
 	p->fd = p->lfd = -1;
-	p->absent = p->drop = false;
+	p->absent = p->drop = p->failed = false;
 	if (p->method == PORT_UNIX || p->method == PORT_VSOCK)
 		rc = open_listener(p);
 	else
@@ -199,10 +209,24 @@ int port_want(struct port *p, struct pollfd *pfd)
 		close_client(p);
 	if (p->lfd >= 0) {
 		pfd->fd = p->fd >= 0 ? p->fd : p->lfd;
-		return -1;
+		return p->watch ? HOST_ABSENT_RECHECK_MS : -1;
 	}
 	pfd->fd = p->absent ? -1 : p->fd;
-	return p->absent || p->fd < 0 ? HOST_ABSENT_RECHECK_MS : -1;
+	return p->absent || p->fd < 0 || p->watch ? HOST_ABSENT_RECHECK_MS : -1;
+}
+
+/* Does the path still name what we opened?  A removed socket file or an
+ * unplugged device means the channel is gone. */
+static bool path_is_ours(const struct port *p)
+{
+	struct stat st;
+
+	if (p->method == PORT_VSOCK)
+		return true;
+	if (stat(p->path, &st) < 0)
+		return false;
+	return p->method == PORT_UNIX ? st.st_ino == p->ino && st.st_dev == p->dev :
+					st.st_rdev == p->dev;
 }
 
 /* Is the host on the far side of the virtio port?  Without one the port
@@ -228,6 +252,11 @@ static void host_left(struct port *p)
 
 enum port_ready port_ready(struct port *p, short revents)
 {
+	if (p->failed)
+		return PORT_FAILED;
+	if (!revents && (p->watch || p->absent) && (p->fd >= 0 || p->lfd >= 0) &&
+	    !path_is_ours(p))
+		return PORT_FAILED;
 	if (p->lfd >= 0) {
 		if (p->fd >= 0)
 			return revents ? PORT_DATA : PORT_IDLE;
@@ -236,14 +265,16 @@ enum port_ready port_ready(struct port *p, short revents)
 		p->fd = accept4(p->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		return p->fd >= 0 ? PORT_NEW_PEER : PORT_IDLE;
 	}
-	if (p->fd < 0)		/* a hung-up serial line: try it again */
-		return open_device(p) == 0 ? PORT_NEW_PEER : PORT_IDLE;
+	if (p->fd < 0)		/* a hung-up serial line: open it again */
+		return open_device(p) == 0 ? PORT_NEW_PEER : PORT_FAILED;
 	if (p->absent) {	/* woken by SIGIO or the re-check timer */
 		if (!host_present(p->fd))
 			return PORT_IDLE;
 		p->absent = false;
 		return PORT_NEW_PEER;
 	}
+	if (revents & POLLNVAL)
+		return PORT_FAILED;
 	if (p->method == PORT_VIRTIO && (revents & (POLLHUP | POLLERR))) {
 		host_left(p);
 		return PORT_IDLE;
@@ -271,8 +302,12 @@ ssize_t port_read(struct port *p, void *buf, size_t n)
 	while (r < 0 && errno == EINTR);
 	if (r > 0)
 		return r;
-	if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
-		peer_gone(p);
+	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	if (r == 0 || p->lfd >= 0)
+		peer_gone(p);	/* end of file, or a socket client's error */
+	else
+		p->failed = true;	/* a device error, e.g. ENODEV */
 	return 0;
 }
 

@@ -17,6 +17,10 @@ struct port {
 	int fd;			/* the connected channel, or -1 */
 	bool absent;		/* no host on the far side: wait, don't poll */
 	bool drop;		/* close this client once its reply is done */
+	bool failed;		/* the channel itself is gone or broken */
+	bool watch;		/* -r: check now and then that the path is ours */
+	dev_t dev;		/* what the path named when opened */
+	ino_t ino;
 };
 
 /* Returns the method for a -m name, or -1. */
@@ -31,11 +35,13 @@ void port_close(struct port *p);
  * the poll timeout in ms, -1 for none. */
 int port_want(struct port *p, struct pollfd *pfd);
 
-enum port_ready { PORT_IDLE, PORT_DATA, PORT_NEW_PEER };
+enum port_ready { PORT_IDLE, PORT_DATA, PORT_NEW_PEER, PORT_FAILED };
 
 /* After poll (revents, 0 on timeout or wake-up): PORT_NEW_PEER when a new
  * client or a returning host starts a fresh conversation, PORT_DATA when
- * port_read() has something. */
+ * port_read() has something, PORT_FAILED when the channel is gone (device
+ * unplugged, socket path removed, hard I/O error): close and reopen it, or
+ * give up. */
 enum port_ready port_ready(struct port *p, short revents);
 
 /* >0 bytes read, 0 nothing now (a gone peer is handled inside). */

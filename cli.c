@@ -1,0 +1,510 @@
+/* cli.c - qemu-ga's command line and config file, read as qemu-ga reads
+ * them: the config file first (-c, else $QGA_CONF, else the default path),
+ * then every option over it; scalars: last one wins; RPC lists: the file's
+ * list, then each -b/-a appended, each comma string split and reversed.
+ *
+ * The options are parsed here rather than by getopt_long, which would pull
+ * stdio into the static binary; the syntax is getopt's: clustered short
+ * options, "-mVALUE" or "-m VALUE", "--name=VALUE" or "--name VALUE",
+ * unambiguous prefixes of long names, "--" to end options, and -F/--fsfreeze-hook
+ * taking its argument only when attached. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "cli.h"
+#include "fmt.h"
+#include "mem.h"
+#include "options.h"
+
+enum arg { NONE, REQUIRED, ATTACHED };
+
+static const struct opt {
+	const char *name;
+	char key;
+	unsigned char arg;
+} opts[] = {
+	{ "help", 'h', NONE }, { "version", 'V', NONE }, { "config", 'c', REQUIRED },
+	{ "dump-conf", 'D', NONE }, { "logfile", 'l', REQUIRED },
+	{ "pidfile", 'f', REQUIRED }, { "fsfreeze-hook", 'F', ATTACHED },
+	{ "verbose", 'v', NONE }, { "method", 'm', REQUIRED }, { "path", 'p', REQUIRED },
+	{ "daemonize", 'd', NONE }, { "block-rpcs", 'b', REQUIRED },
+	{ "blacklist", 'b', REQUIRED },	/* 7.2's spelling, still in distro units */
+	{ "allow-rpcs", 'a', REQUIRED }, { "statedir", 't', REQUIRED },
+	{ "retry-path", 'r', NONE },
+};
+#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+static const struct opt *short_opt(char c)
+{
+	for (size_t i = 0; i < NOPTS; i++)
+		if (opts[i].key == c)
+			return &opts[i];
+	return NULL;
+}
+
+/* Exact name, else the one option it is a prefix of. */
+static const struct opt *long_opt(const char *name, size_t len, bool *ambiguous)
+{
+	const struct opt *found = NULL;
+
+	*ambiguous = false;
+	for (size_t i = 0; i < NOPTS; i++) {
+		if (strncmp(opts[i].name, name, len))
+			continue;
+		if (!opts[i].name[len])
+			return &opts[i];
+		if (found && found->key != opts[i].key)
+			*ambiguous = true;
+		found = &opts[i];
+	}
+	return *ambiguous ? NULL : found;
+}
+
+/* The next option: its key and argument, 0 at the end, '?' on error (after
+ * getopt's message). */
+struct optstate {
+	int argc, i;
+	char **argv;
+	const char *cluster;	/* rest of a "-abc" group */
+};
+
+static int next_opt(struct optstate *s, const char **val)
+{
+	const struct opt *o;
+	const char *a;
+
+	*val = NULL;
+	if (s->cluster && *s->cluster) {
+		a = s->cluster;
+	} else {
+		s->cluster = NULL;
+		/* qemu-ga uses no operands: skip them, as getopt permutes */
+		while (s->i < s->argc && (s->argv[s->i][0] != '-' || !s->argv[s->i][1]))
+			s->i++;
+		if (s->i >= s->argc)
+			return 0;
+		a = s->argv[s->i++];
+		if (!strcmp(a, "--")) {
+			s->i = s->argc;
+			return 0;
+		}
+		if (a[1] == '-') {
+			const char *eq = strchr(a + 2, '=');
+			size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+			bool amb;
+
+			o = long_opt(a + 2, len, &amb);
+			if (!o) {
+				fmt_fd(2, amb ? "%s: option '%s' is ambiguous\n" :
+					  "%s: unrecognized option '%s'\n", s->argv[0], a);
+				return '?';
+			}
+			if (eq && o->arg == NONE) {
+				fmt_fd(2, "%s: option '--%s' doesn't allow an argument\n",
+				       s->argv[0], o->name);
+				return '?';
+			}
+			if (eq)
+				*val = eq + 1;
+			else if (o->arg == REQUIRED) {
+				if (s->i >= s->argc) {
+					fmt_fd(2, "%s: option '--%s' requires an argument\n",
+					       s->argv[0], o->name);
+					return '?';
+				}
+				*val = s->argv[s->i++];
+			}
+			return o->key;
+		}
+		a++;
+	}
+	o = short_opt(*a);
+	if (!o) {
+		fmt_fd(2, "%s: invalid option -- '%c'\n", s->argv[0], *a);
+		s->cluster = a + 1;
+		return '?';
+	}
+	s->cluster = a + 1;
+	if (o->arg == NONE)
+		return o->key;
+	if (*s->cluster) {
+		*val = s->cluster;
+	} else if (o->arg == REQUIRED) {
+		if (s->i >= s->argc) {
+			fmt_fd(2, "%s: option requires an argument -- '%c'\n", s->argv[0], *a);
+			return '?';
+		}
+		*val = s->argv[s->i++];
+	}
+	s->cluster = NULL;
+	return o->key;
+}
+
+/* Append one comma string to a list the way qemu-ga does: the pieces of
+ * one string end up reversed, empty pieces are dropped. */
+static int list_add(struct namelist *l, const char *str)
+{
+	size_t len = strlen(str), first = l->n;
+	char *copy = mem_alloc(len + 1), *save = NULL, *t;
+
+	if (!copy)
+		return -1;
+	memcpy(copy, str, len + 1);
+	for (t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		const char **v = mem_realloc(l->v, (l->n + 1) * sizeof(*v));
+		if (!v)
+			return -1;
+		l->v = v;
+		l->v[l->n++] = t;
+	}
+	for (size_t i = first, j = l->n; i + 1 < j; i++, j--) {
+		const char *x = l->v[i];
+		l->v[i] = l->v[j - 1];
+		l->v[j - 1] = x;
+	}
+	return 0;
+}
+
+/* ---- config file: GLib key file, group [general] ---- */
+
+static char *read_file(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	char *buf = NULL;
+	size_t n = 0;
+	ssize_t r;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) == 0 && (buf = mem_alloc((size_t)st.st_size + 1))) {
+		while (n < (size_t)st.st_size &&
+		       ((r = read(fd, buf + n, (size_t)st.st_size - n)) > 0 ||
+			(r < 0 && errno == EINTR)))
+			n += r > 0 ? (size_t)r : 0;
+		buf[n] = 0;
+	}
+	close(fd);
+	*len = n;
+	return buf;
+}
+
+/* Undo a key file's escapes (\s \n \t \r \\) in place. */
+static bool unescape(char *s)
+{
+	char *w = s;
+
+	for (; *s; s++) {
+		if (*s != '\\') {
+			*w++ = *s;
+			continue;
+		}
+		switch (*++s) {
+		case 's': *w++ = ' '; break;
+		case 'n': *w++ = '\n'; break;
+		case 't': *w++ = '\t'; break;
+		case 'r': *w++ = '\r'; break;
+		case '\\': *w++ = '\\'; break;
+		default: return false;
+		}
+	}
+	*w = 0;
+	return true;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+	size_t n = strlen(v);
+
+	while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+		n--;
+	if ((n == 4 && !strncmp(v, "true", 4)) || (n == 1 && v[0] == '1'))
+		*out = true;
+	else if ((n == 5 && !strncmp(v, "false", 5)) || (n == 1 && v[0] == '0'))
+		*out = false;
+	else
+		return -1;
+	return 0;
+}
+
+static int conf_apply(struct config *c, const char *path, char *key, char *val)
+{
+	static const struct { const char *key; size_t off; } strs[] = {
+		{ "method", offsetof(struct config, method) },
+		{ "path", offsetof(struct config, path) },
+		{ "logfile", offsetof(struct config, logfile) },
+		{ "pidfile", offsetof(struct config, pidfile) },
+		{ "fsfreeze-hook", offsetof(struct config, fsfreeze_hook) },
+		{ "statedir", offsetof(struct config, statedir) },
+	};
+	bool b;
+
+	if (!unescape(val)) {
+		fmt_fd(2, "critical: error loading configuration from path: %s, "
+		       "Key file contains an invalid escape sequence in key \xe2\x80\x9c%s\xe2\x80\x9d\n",
+		       path, key);
+		return 1;
+	}
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		if (!strcmp(key, strs[i].key)) {
+			*(const char **)((char *)c + strs[i].off) = val;
+			return 0;
+		}
+	if (!strcmp(key, "daemon") || !strcmp(key, "verbose") || !strcmp(key, "retry-path")) {
+		if (parse_bool(val, &b) < 0) {
+			fmt_fd(2, "critical: error loading configuration from path: %s, "
+			       "Key file contains key \xe2\x80\x9c%s\xe2\x80\x9d which has a "
+			       "value that cannot be interpreted.\n", path, key);
+			return 1;
+		}
+		if (key[0] == 'd')
+			c->daemonize = b;
+		else if (key[0] == 'v')
+			c->verbose = b;
+		else
+			c->retry_path = b;
+		return 0;
+	}
+	if (!strcmp(key, "block-rpcs") || !strcmp(key, "blacklist"))
+		return list_add(&c->block, val) < 0;
+	if (!strcmp(key, "allow-rpcs"))
+		return list_add(&c->allow, val) < 0;
+	return 0;	/* unknown keys are ignored, as qemu-ga */
+}
+
+/* Lines: blank, "# comment", "[group]", "key=value" (key[locale] too). */
+static int conf_load(struct config *c, const char *path, bool must)
+{
+	size_t len;
+	char *buf = read_file(path, &len), *line, *next;
+	bool general = false, grouped = false;
+
+	if (!buf) {
+		if (!must)
+			return 0;
+		fmt_fd(2, "critical: error loading configuration from path: %s, %s\n",
+		       path, strerror(errno));
+		return 1;
+	}
+	for (line = buf; line < buf + len; line = next) {
+		char *nl = memchr(line, '\n', (size_t)(buf + len - line)), *eq, *k;
+
+		next = nl ? nl + 1 : buf + len;
+		if (nl)
+			*nl = 0;
+		if (nl > line && nl[-1] == '\r')
+			nl[-1] = 0;
+		while (*line == ' ' || *line == '\t')
+			line++;
+		if (!*line || *line == '#')
+			continue;
+		if (*line == '[') {
+			char *end = strchr(line, ']');
+			if (!end) {
+				fmt_fd(2, "critical: error loading configuration from path: %s, "
+				       "Key file contains line \xe2\x80\x9c%s\xe2\x80\x9d which is not a "
+				       "key-value pair, group, or comment\n", path, line);
+				return 1;
+			}
+			*end = 0;
+			general = !strcmp(line + 1, "general");
+			grouped = true;
+			continue;
+		}
+		eq = strchr(line, '=');
+		if (!eq) {
+			fmt_fd(2, "critical: error loading configuration from path: %s, "
+			       "Key file contains line \xe2\x80\x9c%s\xe2\x80\x9d which is not a "
+			       "key-value pair, group, or comment\n", path, line);
+			return 1;
+		}
+		if (!grouped) {
+			fmt_fd(2, "critical: error loading configuration from path: %s, "
+			       "Key file does not start with a group\n", path);
+			return 1;
+		}
+		for (k = eq; k > line && (k[-1] == ' ' || k[-1] == '\t'); k--)
+			;
+		*k = 0;
+		for (eq++; *eq == ' ' || *eq == '\t'; eq++)
+			;
+		if (general && !strchr(line, '[') && conf_apply(c, path, line, eq))
+			return 1;
+	}
+	return 0;
+}
+
+/* ---- usage, dump ---- */
+
+static void usage(const char *argv0)
+{
+	fmt_fd(1, "Usage: %s [-m <method> -p <path>] [<options>]\n"
+	       "tinyqga " TINYQGA_VERSION ", a QEMU Guest Agent\n\n"
+	       "  -c, --config      use this configuration file (default is\n"
+	       "                    " DEFAULT_CONFIG ", or $QGA_CONF)\n"
+	       "  -m, --method      transport method: one of unix-listen, virtio-serial,\n"
+	       "                    isa-serial, or vsock-listen (virtio-serial is the default)\n"
+	       "  -p, --path        device/socket path (the default for virtio-serial is:\n"
+	       "                    " DEFAULT_VIRTIO_PATH ",\n"
+	       "                    the default for isa-serial is:\n"
+	       "                    " DEFAULT_ISA_PATH ").\n"
+	       "                    Socket addresses for vsock-listen are written as\n"
+	       "                    <cid>:<port>.\n"
+	       "  -l, --logfile     set logfile path, logs to stderr by default\n"
+	       "  -f, --pidfile     specify pidfile (default is " DEFAULT_PIDFILE ")\n"
+	       "  -F, --fsfreeze-hook\n"
+	       "                    enable fsfreeze hook. Accepts an optional argument that\n"
+	       "                    specifies script to run on freeze/thaw. Script will be\n"
+	       "                    called with 'freeze'/'thaw' arguments accordingly.\n"
+	       "                    (default is " DEFAULT_FSFREEZE_HOOK ")\n"
+	       "                    If using -F with an argument, do not follow -F with a\n"
+	       "                    space.\n"
+	       "                    (for example: -F/var/run/fsfreezehook.sh)\n"
+	       "  -t, --statedir    specify dir to store state information (created 0700\n"
+	       "                    if missing, default is " DEFAULT_STATEDIR ")\n"
+	       "  -v, --verbose     log extra debugging information\n"
+	       "  -V, --version     print version information and exit\n"
+	       "  -d, --daemonize   become a daemon\n"
+	       "  -b, --block-rpcs  comma-separated list of RPCs to disable (no spaces,\n"
+	       "                    use \"help\" to list available RPCs; --blacklist too)\n"
+	       "  -a, --allow-rpcs  comma-separated list of RPCs to enable (no spaces,\n"
+	       "                    use \"help\" to list available RPCs)\n"
+	       "  -D, --dump-conf   dump a qemu-ga config file based on current config\n"
+	       "                    options / command-line parameters to stdout\n"
+	       "  -r, --retry-path  attempt re-opening path if it's unavailable or closed\n"
+	       "                    due to an error which may be recoverable in the future\n"
+	       "                    (virtio-serial driver re-install, serial device hot\n"
+	       "                    plug/unplug, etc.)\n"
+	       "  -h, --help        display this help and exit\n", argv0);
+}
+
+/* Key file escaping of a string value, as g_key_file_set_string. */
+static void dump_str(const char *key, const char *v)
+{
+	char buf[4096];
+	size_t n = 0;
+
+	for (const char *s = v; *s && n + 2 < sizeof(buf); s++) {
+		const char *e = *s == '\n' ? "\\n" : *s == '\t' ? "\\t" : *s == '\r' ? "\\r" :
+				*s == '\\' ? "\\\\" : (*s == ' ' && s == v) ? "\\s" : NULL;
+		if (e) {
+			buf[n++] = e[0];
+			buf[n++] = e[1];
+		} else {
+			buf[n++] = *s;
+		}
+	}
+	buf[n] = 0;
+	fmt_fd(1, "%s=%s\n", key, buf);
+}
+
+static void dump_list(const char *key, const struct namelist *l)
+{
+	fmt_fd(1, "%s=", key);
+	for (size_t i = 0; i < l->n; i++)
+		fmt_fd(1, "%s%s", i ? "," : "", l->v[i]);
+	fmt_fd(1, "\n");
+}
+
+static void dump(const struct config *c)
+{
+	fmt_fd(1, "[general]\ndaemon=%s\n", c->daemonize ? "true" : "false");
+	dump_str("method", c->method);
+	if (c->path)
+		dump_str("path", c->path);
+	if (c->logfile)
+		dump_str("logfile", c->logfile);
+	dump_str("pidfile", c->pidfile);
+	if (c->fsfreeze_hook)
+		dump_str("fsfreeze-hook", c->fsfreeze_hook);
+	dump_str("statedir", c->statedir);
+	fmt_fd(1, "verbose=%s\nretry-path=%s\n", c->verbose ? "true" : "false",
+	       c->retry_path ? "true" : "false");
+	dump_list("block-rpcs", &c->block);
+	dump_list("allow-rpcs", &c->allow);
+}
+
+static void list_commands(void)
+{
+	for (size_t i = 0; i < command_count(); i++)
+		fmt_fd(1, "%s\n", command_at(i)->name);
+}
+
+static bool is_help(const char *s)
+{
+	return !strcmp(s, "?") || !strcmp(s, "help");
+}
+
+int cli_parse(struct config *c, int argc, char **argv)
+{
+	struct optstate st = { argc, 1, argv, NULL };
+	const char *conf = getenv("QGA_CONF"), *val;
+	bool must = false;
+	int key, rc;
+
+	memset(c, 0, sizeof(*c));
+	c->pidfile = DEFAULT_PIDFILE;
+	c->statedir = DEFAULT_STATEDIR;
+	/* pass 1: only -c, so the file comes first and options win */
+	while ((key = next_opt(&st, &val)) != 0) {
+		if (key == '?')
+			goto bad;
+		if (key == 'c') {
+			conf = val;
+			must = true;
+		}
+	}
+	if ((rc = conf_load(c, conf ? conf : DEFAULT_CONFIG, must)))
+		return rc;
+	st = (struct optstate){ argc, 1, argv, NULL };
+	while ((key = next_opt(&st, &val)) != 0) {
+		switch (key) {
+		case 'm': c->method = val; break;
+		case 'p': c->path = val; break;
+		case 'l': c->logfile = val; break;
+		case 'f': c->pidfile = val; break;
+		case 'F': c->fsfreeze_hook = val ? val : DEFAULT_FSFREEZE_HOOK; break;
+		case 't': c->statedir = val; break;
+		case 'v': c->verbose = true; break;
+		case 'd': c->daemonize = true; break;
+		case 'D': c->dump = true; break;
+		case 'r': c->retry_path = true; break;
+		case 'c': break;
+		case 'V':
+			fmt_fd(1, "QEMU Guest Agent %s\n", TINYQGA_VERSION);
+			return 0;
+		case 'h':
+			usage(argv[0]);
+			return 0;
+		case 'b':
+		case 'a':
+			if (is_help(val)) {
+				list_commands();
+				return 0;
+			}
+			if (list_add(key == 'b' ? &c->block : &c->allow, val) < 0)
+				return 1;
+			break;
+		default:
+			goto bad;
+		}
+	}
+	if (!c->method)
+		c->method = DEFAULT_METHOD;
+	if (c->dump) {
+		if (!c->path)
+			c->path = !strcmp(c->method, "virtio-serial") ? DEFAULT_VIRTIO_PATH :
+				  !strcmp(c->method, "isa-serial") ? DEFAULT_ISA_PATH : NULL;
+		dump(c);
+		return 0;
+	}
+	return -1;
+bad:
+	fmt_fd(2, "Unknown option, try '%s --help' for more information.\n", argv[0]);
+	return 1;
+}

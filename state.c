@@ -1,0 +1,139 @@
+/* state.c - the state directory.
+ *
+ * qemu-ga keeps STATEDIR/qga.state ("[global]" / "fd_counter=N") so file
+ * handles are never reused, even after a restart.  The directory is made
+ * if missing (qemu-ga 7.2 exits instead), files in it are opened without
+ * following symlinks and replaced atomically. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>	/* renameat */
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fmt.h"
+#include "state.h"
+
+#define STATE_FILE "qga.state"
+#define FIRST_HANDLE 1000	/* as qemu-ga */
+
+static char dir_path[4096];
+static int dir_fd = -1;
+static int64_t fd_counter = FIRST_HANDLE;
+
+static int mkdirs(char *path)
+{
+	for (char *p = path + (*path == '/'); ; p++) {
+		if (*p != '/' && *p)
+			continue;
+		char c = *p;
+		*p = 0;
+		int rc = mkdir(path, 0700);
+		*p = c;
+		if (rc < 0 && errno != EEXIST)
+			return -1;
+		if (!c)
+			return 0;
+	}
+}
+
+static int64_t parse_counter(const char *s)
+{
+	const char *k = s;
+	int64_t v = 0;
+
+	while (*k && strncmp(k, "fd_counter=", 11))
+		k++;
+	if (!*k)
+		return -1;
+	for (k += 11; *k >= '0' && *k <= '9' && v < INT64_MAX / 10; k++)
+		v = v * 10 + (*k - '0');
+	return v;
+}
+
+static int save_counter(void)
+{
+	char buf[64];
+	size_t n = fmt(buf, sizeof(buf), "[global]\nfd_counter=%lld\n", (long long)fd_counter);
+
+	return state_write(STATE_FILE, buf, n);
+}
+
+int state_init(const char *dir)
+{
+	char buf[256];
+	ssize_t n;
+	int fd;
+
+	/* a relative path counts from where we were started: the directory is
+	 * held open, so the daemon's chdir("/") does not move it */
+	if (strlen(dir) >= sizeof(dir_path)) {
+		errno = ENAMETOOLONG;
+		goto fail;
+	}
+	strcpy(dir_path, dir);
+	if (mkdirs(dir_path) < 0)
+		goto fail;
+	dir_fd = open(dir_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir_fd < 0)
+		goto fail;
+	fd = openat(dir_fd, STATE_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		buf[n > 0 ? n : 0] = 0;
+		int64_t v = parse_counter(buf);
+		if (v >= FIRST_HANDLE)
+			fd_counter = v;
+		return 0;
+	}
+	if (errno == ENOENT && save_counter() == 0)
+		return 0;
+fail:
+	fmt_fd(2, "critical: failed to initialize state directory %s: %s\n", dir, strerror(errno));
+	return -1;
+}
+
+const char *state_dir(void)
+{
+	return dir_path;
+}
+
+int state_write(const char *name, const void *data, size_t len)
+{
+	char tmp[256];
+	int fd, e;
+
+	fmt(tmp, sizeof(tmp), ".%s.tmp", name);
+	unlinkat(dir_fd, tmp, 0);
+	fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	if (write_all(fd, data, len) < 0 || fsync(fd) < 0)
+		goto fail;
+	close(fd);
+	if (renameat(dir_fd, tmp, dir_fd, name) < 0) {
+		e = errno;
+		unlinkat(dir_fd, tmp, 0);
+		errno = e;
+		return -1;
+	}
+	fsync(dir_fd);
+	return 0;
+fail:
+	e = errno;
+	close(fd);
+	unlinkat(dir_fd, tmp, 0);
+	errno = e;
+	return -1;
+}
+
+int state_next_handle(int64_t *handle)
+{
+	*handle = fd_counter++;
+	if (save_counter() < 0) {
+		fd_counter--;
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,18 @@
+/* state.h - the state directory: qga.state and friends, as qemu-ga. */
+#ifndef TINYQGA_STATE_H
+#define TINYQGA_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Create the directory (0700) if missing and load or create qga.state;
+ * -1 after a message on stderr. */
+int state_init(const char *dir);
+const char *state_dir(void);
+/* Replace a file of the state directory atomically: temp file, fsync,
+ * rename, fsync of the directory. 0 or -1 with errno. */
+int state_write(const char *name, const void *data, size_t len);
+/* The next guest-file handle: never reused, even across restarts. */
+int state_next_handle(int64_t *handle);
+
+#endif
