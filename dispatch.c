@@ -12,6 +12,7 @@
 
 #include "agent.h"
 #include "fmt.h"
+#include "log.h"
 #include "mem.h"
 
 #define CMD(id) extern const struct command cmd_##id;
@@ -197,6 +198,7 @@ void dispatch(struct out *out, const struct jbuf *doc)
 		goto reply;
 	}
 	cmd = table[i];
+	log_debug("processing command %s", cmd->name);
 	if (disabled[i]) {
 		call_error_quoting(&c, ERR_COMMAND_NOT_FOUND, "Command ", name, len,
 				   " has been disabled: the command is not allowed");

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../agent.h"
+#include "../log.h"
 #include "../options.h"
 
 struct sync_args { int64_t id; };
@@ -35,6 +36,7 @@ QGA_COMMAND(2, guest_sync, "guest-sync", sync_spec, struct sync_args,
 static int guest_ping(struct call *c)
 {
 	(void)c;
+	log_command("guest-ping called");
 	return 0;
 }
 QGA_COMMAND0(3, guest_ping, "guest-ping", CMD_FREEZE_SAFE);
