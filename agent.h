@@ -84,6 +84,9 @@ bool command_enabled(size_t i);
 void commands_apply_policy(const char *const *allow, size_t nallow,
 			   const char *const *block, size_t nblock);
 
+/* Frozen filesystems: only CMD_FREEZE_SAFE commands, lists aside. */
+void commands_set_frozen(bool frozen);
+
 /* Run one complete request and write its reply, if any, to out. */
 void dispatch(struct out *out, const struct jbuf *doc);
 /* Write the reply for a parse or limit error. */

@@ -29,6 +29,11 @@ static const struct command *const table[] = {
 
 static bool disabled[NCOMMANDS];
 static bool delimit_next;
+static struct {
+	const char *const *allow, *const *block;
+	size_t nallow, nblock;
+	bool frozen;
+} policy;
 
 size_t command_count(void) { return NCOMMANDS; }
 const struct command *command_at(size_t i) { return table[i]; }
@@ -43,12 +48,35 @@ static bool listed(const char *name, const char *const *list, size_t n)
 	return false;
 }
 
+/* As newest qemu-ga: allowed if the allow list (when there is one) names
+ * it, unless the block list does; while frozen only the freeze-safe
+ * commands, whatever the lists say (so thaw can never be blocked). */
+static void apply_policy(void)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		const char *name = table[i]->name;
+		if (policy.frozen)
+			disabled[i] = !(table[i]->flags & CMD_FREEZE_SAFE);
+		else
+			disabled[i] = (policy.allow && !listed(name, policy.allow, policy.nallow)) ||
+				      listed(name, policy.block, policy.nblock);
+	}
+}
+
 void commands_apply_policy(const char *const *allow, size_t nallow,
 			   const char *const *block, size_t nblock)
 {
-	for (size_t i = 0; i < NCOMMANDS; i++)
-		disabled[i] = (allow && !listed(table[i]->name, allow, nallow)) ||
-			      listed(table[i]->name, block, nblock);
+	policy.allow = allow;
+	policy.nallow = nallow;
+	policy.block = block;
+	policy.nblock = nblock;
+	apply_policy();
+}
+
+void commands_set_frozen(bool frozen)
+{
+	policy.frozen = frozen;
+	apply_policy();
 }
 
 int call_error(struct call *c, const char *fmt, ...)
