@@ -978,6 +978,15 @@ void out_double(struct out *o, double v)
 	out_bytes(o, t, num_format_double(t, v));
 }
 
+void out_key(struct out *o, int *count, const char *key)
+{
+	if ((*count)++)
+		out_bytes(o, ", ", 2);
+	out_bytes(o, "\"", 1);
+	out_lit(o, key);
+	out_bytes(o, "\": ", 3);
+}
+
 void out_value(struct out *o, const struct jbuf *b, jv v)
 {
 	struct jv_order ord;

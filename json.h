@@ -119,5 +119,7 @@ void out_i64(struct out *o, int64_t v);
 void out_u64(struct out *o, uint64_t v);
 void out_double(struct out *o, double v);
 void out_value(struct out *o, const struct jbuf *b, jv v);	/* echo */
+/* `"key": ` after ", " unless it is the first member (*count counts). */
+void out_key(struct out *o, int *count, const char *key);
 
 #endif

@@ -1,0 +1,189 @@
+/* sysread.c - see sysread.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "sysread.h"
+
+int sys_open(const char *path, int flags)
+{
+	static const char *root;
+	static bool looked;
+	char full[4096];
+	size_t r;
+
+	if (!looked) {
+		root = getenv("TINYQGA_SYSROOT");
+		looked = true;
+	}
+	if (!root || !*root)
+		return open(path, flags | O_CLOEXEC);
+	r = strlen(root);
+	if (r + strlen(path) >= sizeof(full)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(full, root, r);
+	strcpy(full + r, path);
+	return open(full, flags | O_CLOEXEC);
+}
+
+ssize_t sys_read(const char *path, char *buf, size_t cap)
+{
+	int fd = sys_open(path, O_RDONLY);
+	size_t n = 0;
+	ssize_t r;
+
+	if (fd < 0)
+		return -1;
+	while (n + 1 < cap && ((r = read(fd, buf + n, cap - 1 - n)) > 0 ||
+			       (r < 0 && errno == EINTR)))
+		n += r > 0 ? (size_t)r : 0;
+	close(fd);
+	buf[n] = 0;
+	return (ssize_t)n;
+}
+
+bool parse_u64(const char *s, unsigned base, uint64_t *v)
+{
+	uint64_t x = 0;
+	const char *p = s;
+
+	if (base == 16 && p[0] == '0' && (p[1] | 0x20) == 'x')
+		p += 2;
+	for (; *p; p++) {
+		unsigned d = *p >= '0' && *p <= '9' ? (unsigned)(*p - '0') :
+			     (*p | 0x20) >= 'a' && (*p | 0x20) <= 'f' ? (unsigned)((*p | 0x20) - 'a' + 10) : 99;
+		if (d >= base)
+			break;
+		if (x > (UINT64_MAX - d) / base)
+			return false;
+		x = x * base + d;
+	}
+	if (p == s)
+		return false;
+	*v = x;
+	return true;
+}
+
+bool sys_read_u64(const char *path, unsigned base, uint64_t *v)
+{
+	char buf[64];
+
+	return sys_read(path, buf, sizeof(buf)) > 0 && parse_u64(buf, base, v);
+}
+
+bool lines_open(struct lines *l, const char *path)
+{
+	l->fd = sys_open(path, O_RDONLY);
+	l->len = l->pos = 0;
+	l->eof = false;
+	return l->fd >= 0;
+}
+
+char *lines_next(struct lines *l)
+{
+	bool skipping = false;
+
+	for (;;) {
+		char *nl = memchr(l->buf + l->pos, '\n', l->len - l->pos);
+		if (nl || (l->eof && l->pos < l->len)) {
+			char *line = l->buf + l->pos;
+			if (!nl)
+				nl = l->buf + l->len;
+			*nl = 0;
+			l->pos = (size_t)(nl - l->buf) + 1;
+			if (l->pos > l->len)
+				l->pos = l->len;
+			if (!skipping)
+				return line;
+			skipping = false;
+			continue;
+		}
+		if (l->eof)
+			return NULL;
+		if (l->pos == 0 && l->len == sizeof(l->buf) - 1) {
+			skipping = true;	/* overlong: drop what we have */
+			l->len = 0;
+		}
+		memmove(l->buf, l->buf + l->pos, l->len - l->pos);
+		l->len -= l->pos;
+		l->pos = 0;
+		ssize_t r = read(l->fd, l->buf + l->len, sizeof(l->buf) - 1 - l->len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			l->eof = true;
+		else
+			l->len += (size_t)r;
+	}
+}
+
+void lines_close(struct lines *l)
+{
+	if (l->fd >= 0)
+		close(l->fd);
+	l->fd = -1;
+}
+
+bool dir_open(struct dirents *d, const char *path)
+{
+	d->fd = sys_open(path, O_RDONLY | O_DIRECTORY);
+	d->len = d->pos = 0;
+	return d->fd >= 0;
+}
+
+struct linux_dirent64 {
+	uint64_t ino;
+	int64_t off;
+	unsigned short reclen;
+	unsigned char type;
+	char name[];
+};
+
+const char *dir_next(struct dirents *d, unsigned char *type)
+{
+	for (;;) {
+		if (d->pos >= d->len) {
+			d->len = syscall(SYS_getdents64, d->fd, d->buf, sizeof(d->buf));
+			d->pos = 0;
+			if (d->len <= 0)
+				return NULL;
+		}
+		struct linux_dirent64 *e = (struct linux_dirent64 *)(d->buf + d->pos);
+		d->pos += e->reclen;
+		if (e->name[0] == '.' && (!e->name[1] || (e->name[1] == '.' && !e->name[2])))
+			continue;
+		if (type)
+			*type = e->type;
+		return e->name;
+	}
+}
+
+void dir_close(struct dirents *d)
+{
+	if (d->fd >= 0)
+		close(d->fd);
+	d->fd = -1;
+}
+
+int split_ws(char *s, char **field, int max)
+{
+	int n = 0;
+
+	while (n < max) {
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (!*s)
+			break;
+		field[n++] = s;
+		while (*s && *s != ' ' && *s != '\t')
+			s++;
+		if (*s)
+			*s++ = 0;
+	}
+	return n;
+}

@@ -1,0 +1,47 @@
+/* sysread.h - reading /proc, /sys and /etc without stdio or malloc.
+ *
+ * Paths are absolute; $TINYQGA_SYSROOT, when set, is put in front of them
+ * so tests can point the agent at a fixture tree of /proc and /sys. */
+#ifndef TINYQGA_SYSREAD_H
+#define TINYQGA_SYSREAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+int sys_open(const char *path, int flags);
+/* Read a whole small file into buf (NUL-terminated, cut at cap-1);
+ * returns the length or -1 with errno. */
+ssize_t sys_read(const char *path, char *buf, size_t cap);
+/* A file holding one number (decimal, or hex with base 16). */
+bool sys_read_u64(const char *path, unsigned base, uint64_t *v);
+
+/* Lines of a file of any size, through a fixed buffer; a line longer than
+ * the buffer is skipped. */
+struct lines {
+	int fd;
+	size_t len, pos;
+	bool eof;
+	char buf[8192];
+};
+bool lines_open(struct lines *l, const char *path);
+char *lines_next(struct lines *l);	/* NUL-terminated, no '\n'; NULL at end */
+void lines_close(struct lines *l);
+
+/* Entries of a directory in readdir order (kernfs order for sysfs). */
+struct dirents {
+	int fd;
+	long len, pos;
+	char buf[4096];
+};
+bool dir_open(struct dirents *d, const char *path);
+const char *dir_next(struct dirents *d, unsigned char *type);	/* skips . and .. */
+void dir_close(struct dirents *d);
+
+/* Split s on whitespace into at most max fields; returns the count. */
+int split_ws(char *s, char **field, int max);
+/* Decimal digits only; false if s is not that or overflows. */
+bool parse_u64(const char *s, unsigned base, uint64_t *v);
+
+#endif
