@@ -1,0 +1,212 @@
+/* cmds/hardware.c - guest-get-vcpus, guest-get-memory-blocks,
+ * guest-get-memory-block-info, guest-get-diskstats, guest-get-cpustats:
+ * CPUs, memory and I/O counters from /sys and /proc. */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../agent.h"
+#include "../fmt.h"
+#include "../sysread.h"
+
+#define CPU_DIR "/sys/devices/system/cpu"
+#define MEM_DIR "/sys/devices/system/memory"
+
+/* "cpuN" or "memoryN": the number, or false. */
+static bool numbered(const char *name, const char *prefix, uint64_t *n)
+{
+	size_t k = strlen(prefix);
+
+	if (strncmp(name, prefix, k) || !name[k])
+		return false;
+	for (const char *p = name + k; *p; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	return parse_u64(name + k, 10, n);
+}
+
+static int guest_get_vcpus(struct call *c)
+{
+	struct dirents d;
+	const char *name;
+	char path[128], buf[16];
+	uint64_t id;
+	int count = 0;
+
+	if (!dir_open(&d, CPU_DIR))
+		return call_error(c, "failed to open %s: %s", CPU_DIR, strerror(errno));
+	reply_begin(c);
+	out_lit(c->out, "[");
+	while ((name = dir_next(&d, NULL))) {
+		if (!numbered(name, "cpu", &id))
+			continue;
+		/* no "online" file (usually cpu0): online, cannot go offline */
+		fmt(path, sizeof(path), CPU_DIR "/%s/online", name);
+		bool has = sys_read(path, buf, sizeof(buf)) > 0;
+		out_lit(c->out, count++ ? ", {\"online\": " : "{\"online\": ");
+		out_lit(c->out, !has || buf[0] != '0' ? "true" : "false");
+		out_lit(c->out, has ? ", \"can-offline\": true, \"logical-id\": " :
+				      ", \"can-offline\": false, \"logical-id\": ");
+		out_u64(c->out, id);
+		out_lit(c->out, "}");
+	}
+	dir_close(&d);
+	out_lit(c->out, "]");
+	return 0;
+}
+QGA_COMMAND0(23, guest_get_vcpus, "guest-get-vcpus", 0);
+
+static int guest_get_memory_blocks(struct call *c)
+{
+	struct dirents d;
+	const char *name;
+	char path[128], buf[32];
+	uint64_t id;
+	int count = 0;
+
+	if (dir_open(&d, MEM_DIR)) {	/* no memory directory: [] */
+		while ((name = dir_next(&d, NULL)) && !numbered(name, "memory", &id))
+			;
+		dir_close(&d);
+		if (!name)
+			return call_error(c, "guest reported zero memory blocks!");
+	}
+	reply_begin(c);
+	out_lit(c->out, "[");
+	if (dir_open(&d, MEM_DIR)) {
+		while ((name = dir_next(&d, NULL))) {
+			if (!numbered(name, "memory", &id))
+				continue;
+			fmt(path, sizeof(path), MEM_DIR "/%s/state", name);
+			bool online = sys_read(path, buf, sizeof(buf)) > 0 && !strncmp(buf, "online", 6);
+			fmt(path, sizeof(path), MEM_DIR "/%s/removable", name);
+			bool removable = sys_read(path, buf, sizeof(buf)) > 0 && buf[0] != '0';
+			out_lit(c->out, count++ ? ", {\"online\": " : "{\"online\": ");
+			out_lit(c->out, online ? "true" : "false");
+			out_lit(c->out, removable ? ", \"can-offline\": true, \"phys-index\": " :
+						    ", \"can-offline\": false, \"phys-index\": ");
+			out_u64(c->out, id);
+			out_lit(c->out, "}");
+		}
+		dir_close(&d);
+	}
+	out_lit(c->out, "]");
+	return 0;
+}
+QGA_COMMAND0(28, guest_get_memory_blocks, "guest-get-memory-blocks", 0);
+
+static int guest_get_memory_block_info(struct call *c)
+{
+	uint64_t size;
+
+	if (!sys_read_u64(MEM_DIR "/block_size_bytes", 16, &size))
+		return call_error(c, "failed to read %s: %s", MEM_DIR "/block_size_bytes",
+				  strerror(errno ? errno : EINVAL));
+	reply_begin(c);
+	out_lit(c->out, "{\"size\": ");
+	out_u64(c->out, size);
+	out_lit(c->out, "}");
+	return 0;
+}
+QGA_COMMAND0(30, guest_get_memory_block_info, "guest-get-memory-block-info", 0);
+
+/* /proc/diskstats: 4 counters (old partition lines), 11, 15 (discard)
+ * or 17 (flush) counters after "major minor name". */
+static int guest_get_diskstats(struct call *c)
+{
+	/* counter index in the line, JSON key; in qemu-ga's key order */
+	static const struct { unsigned char idx, need; const char *key; } full[] = {
+		{ 13, 15, "discard-sectors" }, { 4, 11, "write-ios" }, { 11, 15, "discard-ios" },
+		{ 14, 15, "discard-ticks" }, { 10, 11, "weight-ticks" }, { 0, 11, "read-ios" },
+		{ 15, 17, "flush-ios" }, { 6, 11, "write-sectors" }, { 5, 11, "write-merges" },
+		{ 7, 11, "write-ticks" }, { 8, 11, "ios-pgr" }, { 2, 11, "read-sectors" },
+		{ 1, 11, "read-merges" }, { 9, 11, "total-ticks" }, { 12, 15, "discard-merges" },
+		{ 16, 17, "flush-ticks" }, { 3, 11, "read-ticks" },
+	};
+	static const struct { unsigned char idx; const char *key; } old[] = {
+		{ 2, "write-ios" }, { 0, "read-ios" }, { 3, "write-sectors" }, { 1, "read-sectors" },
+	};
+	struct lines l;
+	char *line, *f[20];
+	int count = 0;
+
+	if (!lines_open(&l, "/proc/diskstats"))
+		return call_error(c, "open(\"/proc/diskstats\"): %s", strerror(errno));
+	reply_begin(c);
+	out_lit(c->out, "[");
+	while ((line = lines_next(&l))) {
+		int n = split_ws(line, f, 20) - 3, k, members = 0;
+		uint64_t v;
+		if (n != 4 && n < 11)
+			continue;
+		out_lit(c->out, count++ ? ", {\"name\": " : "{\"name\": ");
+		out_str(c->out, f[2], strlen(f[2]));
+		out_lit(c->out, ", \"stats\": {");
+		for (k = 0; n == 4 && k < 4; k++) {
+			out_key(c->out, &members, old[k].key);
+			out_u64(c->out, parse_u64(f[3 + old[k].idx], 10, &v) ? v : 0);
+		}
+		for (k = 0; n >= 11 && k < (int)(sizeof(full) / sizeof(full[0])); k++) {
+			if (n < full[k].need)
+				continue;
+			out_key(c->out, &members, full[k].key);
+			out_u64(c->out, parse_u64(f[3 + full[k].idx], 10, &v) ? v : 0);
+		}
+		out_lit(c->out, "}, \"minor\": ");
+		out_u64(c->out, parse_u64(f[1], 10, &v) ? v : 0);
+		out_lit(c->out, ", \"major\": ");
+		out_u64(c->out, parse_u64(f[0], 10, &v) ? v : 0);
+		out_lit(c->out, "}");
+	}
+	lines_close(&l);
+	out_lit(c->out, "]");
+	return 0;
+}
+QGA_COMMAND0(41, guest_get_diskstats, "guest-get-diskstats", 0);
+
+/* Per-CPU lines of /proc/stat, ticks turned into milliseconds. */
+static int guest_get_cpustats(struct call *c)
+{
+	/* field index after "cpuN", JSON key, in qemu-ga's key order */
+	static const struct { unsigned char idx; const char *key; } keys[] = {
+		{ 9, "guestnice" }, { 3, "idle" }, { 7, "steal" }, { 4, "iowait" },
+		{ 2, "system" }, { 8, "guest" }, { 1, "nice" }, { 5, "irq" },
+		{ 255, "type" }, { 0, "user" }, { 6, "softirq" },
+	};
+	long hz = sysconf(_SC_CLK_TCK);
+	struct lines l;
+	char *line, *f[12];
+	int count = 0;
+
+	if (!lines_open(&l, "/proc/stat"))
+		return call_error(c, "open(\"/proc/stat\"): %s", strerror(errno));
+	if (hz <= 0)
+		hz = 100;
+	reply_begin(c);
+	out_lit(c->out, "[");
+	while ((line = lines_next(&l))) {
+		uint64_t id, v;
+		int n = split_ws(line, f, 12) - 1, members = 1;
+		if (n < 4 || !numbered(f[0], "cpu", &id))
+			continue;
+		out_lit(c->out, count++ ? ", {\"cpu\": " : "{\"cpu\": ");
+		out_u64(c->out, id);
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+			if (keys[k].idx == 255) {
+				out_key(c->out, &members, "type");
+				out_lit(c->out, "\"linux\"");
+				continue;
+			}
+			if (keys[k].idx >= n)
+				continue;
+			out_key(c->out, &members, keys[k].key);
+			out_i64(c->out, parse_u64(f[1 + keys[k].idx], 10, &v) ?
+					(int64_t)(v * 1000 / (uint64_t)hz) : 0);
+		}
+		out_lit(c->out, "}");
+	}
+	lines_close(&l);
+	out_lit(c->out, "]");
+	return 0;
+}
+QGA_COMMAND0(42, guest_get_cpustats, "guest-get-cpustats", 0);
