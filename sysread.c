@@ -8,27 +8,69 @@
 
 #include "sysread.h"
 
-int sys_open(const char *path, int flags)
+static const char *sysroot(void)
 {
 	static const char *root;
 	static bool looked;
-	char full[4096];
-	size_t r;
 
 	if (!looked) {
 		root = getenv("TINYQGA_SYSROOT");
+		if (root && !*root)
+			root = NULL;
 		looked = true;
 	}
-	if (!root || !*root)
-		return open(path, flags | O_CLOEXEC);
-	r = strlen(root);
-	if (r + strlen(path) >= sizeof(full)) {
+	return root;
+}
+
+/* path under the test root, or path itself */
+static const char *rooted(const char *path, char *full, size_t cap)
+{
+	const char *root = sysroot();
+
+	if (!root)
+		return path;
+	if (strlen(root) + strlen(path) >= cap)
+		return NULL;
+	strcpy(full, root);
+	strcat(full, path);
+	return full;
+}
+
+int sys_open(const char *path, int flags)
+{
+	char full[4096];
+	const char *p = rooted(path, full, sizeof(full));
+
+	if (!p) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	memcpy(full, root, r);
-	strcpy(full + r, path);
-	return open(full, flags | O_CLOEXEC);
+	return open(p, flags | O_CLOEXEC);
+}
+
+bool sys_realpath(const char *path, char *out)
+{
+	char full[4096];
+	const char *p = rooted(path, full, sizeof(full)), *root = sysroot();
+	size_t r = root ? strlen(root) : 0;
+
+	if (!p || !realpath(p, out))
+		return false;
+	if (r && !strncmp(out, root, r))
+		memmove(out, out + r, strlen(out + r) + 1);
+	return true;
+}
+
+ssize_t sys_readlink(const char *path, char *out, size_t cap)
+{
+	char full[4096];
+	const char *p = rooted(path, full, sizeof(full));
+	ssize_t n;
+
+	if (!p || (n = readlink(p, out, cap - 1)) < 0)
+		return -1;
+	out[n] = 0;
+	return n;
 }
 
 ssize_t sys_read(const char *path, char *buf, size_t cap)

@@ -113,10 +113,9 @@ static bool driver_of(const char *syspath, size_t len, char *out, size_t cap)
 	ssize_t n;
 
 	fmt(path, sizeof(path), "%.*s/driver", (int)len, syspath);
-	n = readlink(path, link, sizeof(link) - 1);
+	n = sys_readlink(path, link, sizeof(link));
 	if (n < 0)
 		return false;
-	link[n] = 0;
 	fmt(out, cap, "%s", strrchr(link, '/') ? strrchr(link, '/') + 1 : link);
 	return true;
 }
@@ -287,7 +286,7 @@ static int collect_disks(const char *syspath, struct diskaddr *out, int n, int d
 		return n;
 	while ((name = dir_next(&d, NULL))) {
 		fmt(path, sizeof(path), "%s/slaves/%s", syspath, name);
-		if (realpath(path, real))
+		if (sys_realpath(path, real))
 			n = collect_disks(real, out, n, depth + 1);
 	}
 	dir_close(&d);
@@ -312,7 +311,7 @@ static int guest_get_fsinfo(struct call *c)
 
 		fmt(path, sizeof(path), "/sys/dev/block/%u:%u", m->major, m->minor);
 		n = 0;
-		if (realpath(path, real)) {
+		if (sys_realpath(path, real)) {
 			name = strrchr(real, '/') + 1;
 			n = collect_disks(real, disks, 0, 0);
 		} else {	/* no sysfs entry (a container): name the source */
@@ -390,7 +389,7 @@ static int guest_get_disks(struct call *c)
 		else
 			e->alias[0] = 0;
 		fmt(path, sizeof(path), "/sys/block/%s", name);
-		if (realpath(path, real) && !strstr(real, "/devices/virtual/"))
+		if (sys_realpath(path, real) && !strstr(real, "/devices/virtual/"))
 			e->has_address = disk_address(real, &e->addr);
 		e->dep0 = (unsigned short)nd;
 		fmt(path, sizeof(path), "/sys/block/%s/slaves", name);
