@@ -66,8 +66,20 @@ tinyqga-static: $(SRCS) $(HDRS) Makefile | build/kinc
 
 static: tinyqga-static
 
-size: tinyqga-static
+# Total for the selection, then what each group adds to core alone.
+size: tinyqga-static | build/kinc
 	@echo "tinyqga-static ($(GROUPS)): $$(stat -c %s tinyqga-static) bytes"
+	@mkdir -p build/size
+	@base=0; for g in $(GROUPS); do \
+	  $(MAKE) -s --no-print-directory CMDS="$$g" tinyqga-static-one OUT=build/size/$$g >/dev/null || exit 1; \
+	  s=$$(stat -c %s build/size/$$g); \
+	  if [ $$g = core ]; then base=$$s; echo "  core alone: $$s bytes"; \
+	  else echo "  + $$g: $$((s - base)) bytes"; fi; done
+
+# One static build of the current CMDS into $(OUT), for `make size`.
+tinyqga-static-one: $(SRCS) $(HDRS) | build/kinc
+	@$(MUSL_CC) $(WARN) $(STATIC_CFLAGS) $(SIZE_FLAGS) -static -s \
+		-Ibuild/gen -isystem build/kinc -o $(OUT) $(SRCS)
 
 TEST_SRCS = json.c num.c fmt.c mem.c
 tests/json_test: tests/json_test.c $(TEST_SRCS) $(HDRS)
