@@ -36,19 +36,38 @@ bool arg_present(const struct call *c, const char *name);
 
 /* Argument specs: decoded in order into the handler's argument struct,
  * with qemu-ga's errors for missing, mistyped and unexpected members. */
-enum arg_type { ARG_INT, ARG_UINT64, ARG_NUMBER, ARG_BOOL, ARG_STR, ARG_ENUM };
+enum arg_type {
+	ARG_INT, ARG_UINT64, ARG_NUMBER, ARG_BOOL, ARG_STR,	/* C types */
+	ARG_ENUM,		/* int: index into enum_names */
+	ARG_STR_LIST,		/* struct arg_list */
+	ARG_INT_OR_ENUM,	/* struct arg_alt: an int, or an enum name */
+	ARG_BOOL_OR_ENUM,	/* struct arg_alt: a bool, or an enum name */
+};
 
 struct arg_spec {
 	const char *name;
 	unsigned char type;
 	bool optional;
 	unsigned short offset;		/* into the argument struct */
-	const char *const *enum_names;	/* ARG_ENUM: NULL-terminated */
+	const char *const *enum_names;	/* NULL-terminated */
+	const char *alt_name;		/* the alternate's QAPI type, for errors */
+};
+
+struct arg_list {			/* strings, checked, read with jv_next */
+	jv first;
+	size_t n;
+};
+
+struct arg_alt {
+	bool is_enum;
+	int64_t v;			/* the int or bool, or the enum index */
 };
 
 #define ARG(st, field, qname, type, opt) \
-	{ qname, type, opt, (unsigned short)offsetof(st, field), NULL }
-#define ARG_END { NULL, 0, 0, 0, NULL }
+	{ qname, type, opt, (unsigned short)offsetof(st, field), NULL, NULL }
+#define ARG_ENUM_OF(st, field, qname, type, opt, names, alt) \
+	{ qname, type, opt, (unsigned short)offsetof(st, field), names, alt }
+#define ARG_END { NULL, 0, 0, 0, NULL, NULL }
 
 struct command {
 	const char *name;

@@ -8,7 +8,20 @@
 static const char *const type_names[] = {
 	[ARG_INT] = "integer", [ARG_UINT64] = "integer", [ARG_NUMBER] = "number",
 	[ARG_BOOL] = "boolean", [ARG_STR] = "string", [ARG_ENUM] = "string",
+	[ARG_STR_LIST] = "array",
 };
+
+static int enum_index(struct call *c, const struct arg_spec *s, const char *str, int *out)
+{
+	for (int k = 0; s->enum_names[k]; k++)
+		if (!strcmp(s->enum_names[k], str)) {
+			*out = k;
+			return 0;
+		}
+	/* QEMU names the member here, not its full path */
+	call_error(c, "Parameter '%s' does not accept value '", s->name);
+	return call_error_quoting(c, ERR_GENERIC, c->err_owned, str, strlen(str), "'");
+}
 
 static int decode_one(struct call *c, const struct arg_spec *s, jv v, void *dst)
 {
@@ -49,16 +62,44 @@ static int decode_one(struct call *c, const struct arg_spec *s, jv v, void *dst)
 	case ARG_ENUM:
 		if (t != J_STR)
 			break;
-		const char *str = jv_str(b, v, NULL);
-		for (int k = 0; s->enum_names[k]; k++)
-			if (!strcmp(s->enum_names[k], str)) {
-				*(int *)dst = k;
-				return 0;
-			}
-		/* QEMU names the member here, not its full path */
-		call_error(c, "Parameter '%s' does not accept value '", s->name);
-		return call_error_quoting(c, ERR_GENERIC, c->err_owned, str,
-					  strlen(str), "'");
+		return enum_index(c, s, jv_str(b, v, NULL), (int *)dst);
+	case ARG_STR_LIST: {
+		struct arg_list l = { JV_NONE, 0 };
+		if (t != J_ARRAY)
+			break;
+		for (jv e = jv_first(b, v); e != JV_NONE; e = jv_next(b, e), l.n++) {
+			if (jv_type(b, e) != J_STR)
+				return call_error(c, "Invalid parameter type for '%s[%zu]', "
+						  "expected: string", s->name, l.n);
+			if (l.first == JV_NONE)
+				l.first = e;
+		}
+		memcpy(dst, &l, sizeof(l));
+		return 0;
+	}
+	case ARG_INT_OR_ENUM:
+	case ARG_BOOL_OR_ENUM: {
+		/* an alternate: the JSON type picks the branch, as QAPI */
+		struct arg_alt alt = { false, 0 };
+		int k;
+		if (t == J_STR) {
+			if (enum_index(c, s, jv_str(b, v, NULL), &k) < 0)
+				return -1;
+			alt.is_enum = true;
+			alt.v = k;
+		} else if (s->type == ARG_BOOL_OR_ENUM && (t == J_TRUE || t == J_FALSE)) {
+			alt.v = t == J_TRUE;
+		} else if (s->type == ARG_INT_OR_ENUM && (t == J_INT || t == J_UINT || t == J_DOUBLE)) {
+			if (!jv_int(b, v, &alt.v))
+				return call_error(c, "Invalid parameter type for '%s', expected: integer",
+						  s->name);
+		} else {
+			return call_error(c, "Invalid parameter type for '%s', expected: %s",
+					  s->name, s->alt_name);
+		}
+		memcpy(dst, &alt, sizeof(alt));
+		return 0;
+	}
 	}
 	return call_error(c, "Invalid parameter type for '%s', expected: %s",
 			  s->name, type_names[s->type]);

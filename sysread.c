@@ -173,7 +173,12 @@ void lines_close(struct lines *l)
 
 bool dir_open(struct dirents *d, const char *path)
 {
-	d->fd = sys_open(path, O_RDONLY | O_DIRECTORY);
+	return dir_open_fd(d, sys_open(path, O_RDONLY | O_DIRECTORY));
+}
+
+bool dir_open_fd(struct dirents *d, int fd)
+{
+	d->fd = fd;
 	d->len = d->pos = 0;
 	return d->fd >= 0;
 }

@@ -39,6 +39,7 @@ struct dirents {
 	char buf[4096];
 };
 bool dir_open(struct dirents *d, const char *path);
+bool dir_open_fd(struct dirents *d, int fd);	/* a directory opened elsewhere */
 const char *dir_next(struct dirents *d, unsigned char *type);	/* skips . and .. */
 void dir_close(struct dirents *d);
 
