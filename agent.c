@@ -10,7 +10,9 @@
 
 #include "agent.h"
 #include "cli.h"
+#include "config.h"
 #include "daemon.h"
+#include "exec.h"
 #include "fmt.h"
 #include "log.h"
 #include "options.h"
@@ -59,24 +61,38 @@ static int serve(struct port *p, int sfd, bool retry)
 	o->cap = OUT_BUF_SIZE;
 	json_stream_init(&js);
 	for (;;) {
-		struct pollfd pfd[2] = { { .fd = sfd, .events = POLLIN } };
+		/* the signals, the channel, then children's pipes */
+		static struct pollfd pfd[2 + POLL_CHILD_FDS];
 		bool down = p->fd < 0 && p->lfd < 0 && p->method != PORT_ISA;
 		int timeout = down ? backoff : port_want(p, &pfd[1]);
-		int n;
+		int n, nchild = 0;
 
+		pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 		if (down)
 			pfd[1].fd = -1;
-		n = poll(pfd, 2, timeout);
+#if HAVE_EXEC
+		nchild = exec_pollfds(pfd + 2, POLL_CHILD_FDS);
+#endif
+		n = poll(pfd, 2 + (nfds_t)nchild, timeout);
 		if (n < 0 && errno != EINTR) {
 			log_error("poll: %s", strerror(errno));
 			return 1;
 		}
 		if (n > 0 && (pfd[0].revents & POLLIN)) {
 			struct signalfd_siginfo si;
-			while (read(sfd, &si, sizeof(si)) == sizeof(si))
+			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 				if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
 					return 0;
+#if HAVE_EXEC
+				if (si.ssi_signo == SIGCHLD)
+					exec_reap();
+#endif
+			}
 		}
+#if HAVE_EXEC
+		if (n > 0)
+			exec_io(pfd + 2, nchild);
+#endif
 		if (down) {
 			if (n != 0)
 				continue;
@@ -89,6 +105,8 @@ static int serve(struct port *p, int sfd, bool retry)
 			}
 			continue;
 		}
+		if (n > 0 && !pfd[1].revents && !pfd[0].revents)
+			continue;	/* only children's pipes moved */
 		switch (port_ready(p, n > 0 ? pfd[1].revents : 0)) {
 		case PORT_NEW_PEER:
 			/* a new conversation owes nothing to the last one */
@@ -150,6 +168,7 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGIO);
+	sigaddset(&mask, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (sfd < 0) {

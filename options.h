@@ -36,6 +36,9 @@
  * qemu-ga sleeps 100 ms and polls again, 10 wakeups a second. */
 #define HOST_ABSENT_RECHECK_MS 1000
 
+/* guest-exec children's pipes watched at once (3 per child). */
+#define POLL_CHILD_FDS (3 * 256)
+
 /* Default channel, as qemu-ga on Linux. */
 #define DEFAULT_METHOD "virtio-serial"
 #define DEFAULT_VIRTIO_PATH "/dev/virtio-ports/org.qemu.guest_agent.0"
