@@ -38,10 +38,11 @@ bool arg_present(const struct call *c, const char *name);
  * with qemu-ga's errors for missing, mistyped and unexpected members. */
 enum arg_type {
 	ARG_INT, ARG_UINT64, ARG_NUMBER, ARG_BOOL, ARG_STR,	/* C types */
-	ARG_ENUM,		/* int: index into enum_names */
+	ARG_ENUM,		/* int: index into the names in sub */
 	ARG_STR_LIST,		/* struct arg_list */
 	ARG_INT_OR_ENUM,	/* struct arg_alt: an int, or an enum name */
 	ARG_BOOL_OR_ENUM,	/* struct arg_alt: a bool, or an enum name */
+	ARG_OBJ_LIST,		/* struct arg_list of objects, checked against sub */
 };
 
 struct arg_spec {
@@ -49,7 +50,8 @@ struct arg_spec {
 	unsigned char type;
 	bool optional;
 	unsigned short offset;		/* into the argument struct */
-	const char *const *enum_names;	/* NULL-terminated */
+	const void *sub;		/* enum names (NULL-terminated), or the
+					 * members of ARG_OBJ_LIST's objects */
 	const char *alt_name;		/* the alternate's QAPI type, for errors */
 };
 
@@ -67,6 +69,8 @@ struct arg_alt {
 	{ qname, type, opt, (unsigned short)offsetof(st, field), NULL, NULL }
 #define ARG_ENUM_OF(st, field, qname, type, opt, names, alt) \
 	{ qname, type, opt, (unsigned short)offsetof(st, field), names, alt }
+#define ARG_LIST_OF(st, field, qname, opt, members) \
+	{ qname, ARG_OBJ_LIST, opt, (unsigned short)offsetof(st, field), members, NULL }
 #define ARG_END { NULL, 0, 0, 0, NULL, NULL }
 
 struct command {
@@ -93,6 +97,8 @@ struct command {
 
 /* 0, or -1 after call_error(). */
 int args_decode(struct call *c, const struct arg_spec *spec, void *dst);
+/* One object of an ARG_OBJ_LIST (already checked) into dst. */
+void args_decode_elem(struct call *c, jv obj, const struct arg_spec *members, void *dst);
 
 /* The command table as built, and the policy applied to it. */
 size_t command_count(void);

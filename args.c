@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "fmt.h"
 
 static const char *const type_names[] = {
 	[ARG_INT] = "integer", [ARG_UINT64] = "integer", [ARG_NUMBER] = "number",
@@ -13,8 +14,10 @@ static const char *const type_names[] = {
 
 static int enum_index(struct call *c, const struct arg_spec *s, const char *str, int *out)
 {
-	for (int k = 0; s->enum_names[k]; k++)
-		if (!strcmp(s->enum_names[k], str)) {
+	const char *const *names = s->sub;
+
+	for (int k = 0; names[k]; k++)
+		if (!strcmp(names[k], str)) {
 			*out = k;
 			return 0;
 		}
@@ -23,7 +26,14 @@ static int enum_index(struct call *c, const struct arg_spec *s, const char *str,
 	return call_error_quoting(c, ERR_GENERIC, c->err_owned, str, strlen(str), "'");
 }
 
-static int decode_one(struct call *c, const struct arg_spec *s, jv v, void *dst)
+static int decode_object(struct call *c, jv obj, const struct arg_spec *spec, void *dst,
+			 const char *prefix);
+
+/* Room for the largest argument struct of any list element. */
+#define ELEM_MAX 128
+
+static int decode_one(struct call *c, const struct arg_spec *s, jv v, void *dst,
+		      const char *prefix)
 {
 	const struct jbuf *b = c->doc;
 	enum jtype t = jv_type(b, v);
@@ -42,7 +52,7 @@ static int decode_one(struct call *c, const struct arg_spec *s, jv v, void *dst)
 			memcpy(dst, &u, sizeof(u));
 			return 0;
 		}
-		return call_error(c, "Parameter '%s' expects uint64", s->name);
+		return call_error(c, "Parameter '%s%s' expects uint64", prefix, s->name);
 	case ARG_NUMBER:
 		if (t != J_INT && t != J_UINT && t != J_DOUBLE)
 			break;
@@ -69,8 +79,8 @@ static int decode_one(struct call *c, const struct arg_spec *s, jv v, void *dst)
 			break;
 		for (jv e = jv_first(b, v); e != JV_NONE; e = jv_next(b, e), l.n++) {
 			if (jv_type(b, e) != J_STR)
-				return call_error(c, "Invalid parameter type for '%s[%zu]', "
-						  "expected: string", s->name, l.n);
+				return call_error(c, "Invalid parameter type for '%s%s[%zu]', "
+						  "expected: string", prefix, s->name, l.n);
 			if (l.first == JV_NONE)
 				l.first = e;
 		}
@@ -91,21 +101,42 @@ static int decode_one(struct call *c, const struct arg_spec *s, jv v, void *dst)
 			alt.v = t == J_TRUE;
 		} else if (s->type == ARG_INT_OR_ENUM && (t == J_INT || t == J_UINT || t == J_DOUBLE)) {
 			if (!jv_int(b, v, &alt.v))
-				return call_error(c, "Invalid parameter type for '%s', expected: integer",
-						  s->name);
+				return call_error(c, "Invalid parameter type for '%s%s', "
+						  "expected: integer", prefix, s->name);
 		} else {
-			return call_error(c, "Invalid parameter type for '%s', expected: %s",
-					  s->name, s->alt_name);
+			return call_error(c, "Invalid parameter type for '%s%s', expected: %s",
+					  prefix, s->name, s->alt_name);
 		}
 		memcpy(dst, &alt, sizeof(alt));
 		return 0;
 	}
+	case ARG_OBJ_LIST: {
+		struct arg_list l = { JV_NONE, 0 };
+		_Alignas(8) unsigned char scratch[ELEM_MAX];
+		char path[128];
+		if (t != J_ARRAY)
+			break;
+		for (jv e = jv_first(b, v); e != JV_NONE; e = jv_next(b, e), l.n++) {
+			fmt(path, sizeof(path), "%s%s[%zu]", prefix, s->name, l.n);
+			if (jv_type(b, e) != J_OBJECT)
+				return call_error(c, "Invalid parameter type for '%s', "
+						  "expected: object", path);
+			strcat(path, ".");
+			if (decode_object(c, e, s->sub, scratch, path) < 0)
+				return -1;
+			if (l.first == JV_NONE)
+				l.first = e;
+		}
+		memcpy(dst, &l, sizeof(l));
+		return 0;
 	}
-	return call_error(c, "Invalid parameter type for '%s', expected: %s",
-			  s->name, type_names[s->type]);
+	}
+	return call_error(c, "Invalid parameter type for '%s%s', expected: %s",
+			  prefix, s->name, type_names[s->type]);
 }
 
-int args_decode(struct call *c, const struct arg_spec *spec, void *dst)
+static int decode_object(struct call *c, jv obj, const struct arg_spec *spec, void *dst,
+			 const char *prefix)
 {
 	const struct jbuf *b = c->doc;
 	const struct arg_spec *s;
@@ -114,18 +145,18 @@ int args_decode(struct call *c, const struct arg_spec *spec, void *dst)
 	jv v;
 
 	for (s = spec; s && s->name; s++) {
-		v = c->args == JV_NONE ? JV_NONE : jv_get(b, c->args, s->name);
+		v = obj == JV_NONE ? JV_NONE : jv_get(b, obj, s->name);
 		if (v == JV_NONE) {
 			if (s->optional)
 				continue;
-			return call_error(c, "Parameter '%s' is missing", s->name);
+			return call_error(c, "Parameter '%s%s' is missing", prefix, s->name);
 		}
-		if (decode_one(c, s, v, (char *)dst + s->offset) < 0)
+		if (decode_one(c, s, v, (char *)dst + s->offset, prefix) < 0)
 			return -1;
 	}
-	if (c->args == JV_NONE || jv_first(b, c->args) == JV_NONE)
+	if (obj == JV_NONE || jv_first(b, obj) == JV_NONE)
 		return 0;
-	if (!jv_order_init(&ord, b, c->args))
+	if (!jv_order_init(&ord, b, obj))
 		return call_error(c, "out of memory");
 	for (i = 0; i < ord.n; i++) {
 		const char *k = jv_str(b, ord.keys[i], &len);
@@ -135,9 +166,19 @@ int args_decode(struct call *c, const struct arg_spec *spec, void *dst)
 		if (s && s->name)
 			continue;
 		jv_order_free(&ord);
-		return call_error_quoting(c, ERR_GENERIC, "Parameter '", k, len,
-					  "' is unexpected");
+		call_error(c, "Parameter '%s", prefix);
+		return call_error_quoting(c, ERR_GENERIC, c->err_owned, k, len, "' is unexpected");
 	}
 	jv_order_free(&ord);
 	return 0;
+}
+
+int args_decode(struct call *c, const struct arg_spec *spec, void *dst)
+{
+	return decode_object(c, c->args, spec, dst, "");
+}
+
+void args_decode_elem(struct call *c, jv obj, const struct arg_spec *members, void *dst)
+{
+	decode_object(c, obj, members, dst, "");
 }
