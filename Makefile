@@ -23,7 +23,7 @@ ifneq ($(UNKNOWN),)
 $(error unknown command group(s): $(UNKNOWN); known: $(ALL_GROUPS))
 endif
 
-CORE_SRCS = agent.c cli.c daemon.c dispatch.c args.c json.c log.c num.c fmt.c mem.c port.c state.c sysread.c mounts.c b64.c
+CORE_SRCS = agent.c cli.c daemon.c dispatch.c args.c json.c log.c num.c fmt.c mem.c port.c state.c sysread.c mounts.c b64.c helper.c
 SRCS = $(CORE_SRCS) $(GROUPS:%=cmds/%.c)
 HDRS = $(wildcard *.h) build/gen/commands.h build/gen/config.h
 

@@ -13,11 +13,14 @@
 #include "config.h"
 #include "daemon.h"
 #include "exec.h"
+#include "freeze.h"
 #include "fmt.h"
 #include "log.h"
 #include "options.h"
 #include "port.h"
 #include "state.h"
+
+struct settings settings;
 
 static struct {
 	struct out o;
@@ -66,6 +69,11 @@ static int serve(struct port *p, int sfd, bool retry)
 		bool down = p->fd < 0 && p->lfd < 0 && p->method != PORT_ISA;
 		int timeout = down ? backoff : port_want(p, &pfd[1]);
 		int n, nchild = 0;
+#if HAVE_FREEZE
+		int thaw_in = freeze_timeout_ms();
+		if (thaw_in >= 0 && (timeout < 0 || thaw_in < timeout))
+			timeout = thaw_in;
+#endif
 
 		pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 		if (down)
@@ -81,6 +89,11 @@ static int serve(struct port *p, int sfd, bool retry)
 		if (n > 0 && (pfd[0].revents & POLLIN)) {
 			struct signalfd_siginfo si;
 			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+#if HAVE_FREEZE
+				/* as qemu-ga: frozen, the agent must stay to thaw */
+				if (freeze_is_frozen() && si.ssi_signo != SIGCHLD && si.ssi_signo != SIGIO)
+					continue;
+#endif
 				if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
 					return 0;
 #if HAVE_EXEC
@@ -92,6 +105,9 @@ static int serve(struct port *p, int sfd, bool retry)
 #if HAVE_EXEC
 		if (n > 0)
 			exec_io(pfd + 2, nchild);
+#endif
+#if HAVE_FREEZE
+		freeze_auto_thaw();
 #endif
 		if (down) {
 			if (n != 0)
@@ -192,6 +208,11 @@ int main(int argc, char **argv)
 		pidfile_remove();
 		return 1;
 	}
+	settings.fsfreeze_hook = cfg.fsfreeze_hook;
+	settings.fsfreeze_timeout = cfg.fsfreeze_timeout;
+#if HAVE_FREEZE
+	freeze_startup();
+#endif
 	if (cfg.daemonize)
 		daemonize();
 	log_debug("tinyqga %s serving %s on %s", TINYQGA_VERSION, cfg.method, port.path);

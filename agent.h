@@ -32,6 +32,8 @@ int call_error(struct call *c, const char *fmt, ...)
 int call_error_quoting(struct call *c, enum err_class cls, const char *pre,
 		       const void *mid, size_t len, const char *suf);
 void reply_begin(struct call *c);
+/* Forget an error (of a call made only to probe something). */
+void call_error_free(struct call *c);
 bool arg_present(const struct call *c, const char *name);
 
 /* Argument specs: decoded in order into the handler's argument struct,
@@ -116,6 +118,12 @@ void commands_set_frozen(bool frozen);
 void dispatch(struct out *out, const struct jbuf *doc);
 /* Write the reply for a parse or limit error. */
 void dispatch_error(struct out *out, const struct json_err *e);
+
+/* Settings commands need from the command line and config file. */
+extern struct settings {
+	const char *fsfreeze_hook;	/* NULL: no hook, as qemu-ga without -F */
+	int fsfreeze_timeout;		/* seconds frozen before auto-thaw, 0: never */
+} settings;
 
 /* guest-sync-delimited: the next reply starts with 0xFF. */
 void reply_set_delimited(void);

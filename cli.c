@@ -20,6 +20,7 @@
 #include "fmt.h"
 #include "mem.h"
 #include "options.h"
+#include "sysread.h"
 
 enum arg { NONE, REQUIRED, ATTACHED };
 
@@ -36,6 +37,7 @@ static const struct opt {
 	{ "blacklist", 'b', REQUIRED },	/* 7.2's spelling, still in distro units */
 	{ "allow-rpcs", 'a', REQUIRED }, { "statedir", 't', REQUIRED },
 	{ "retry-path", 'r', NONE },
+	{ "fsfreeze-timeout", 1, REQUIRED },	/* ours, long only: auto-thaw after N s */
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -270,6 +272,17 @@ static int conf_apply(struct config *c, const char *path, char *key, char *val)
 			c->retry_path = b;
 		return 0;
 	}
+	if (!strcmp(key, "fsfreeze-timeout")) {
+		uint64_t v;
+		if (!parse_u64(val, 10, &v) || v > 86400 * 365) {
+			fmt_fd(2, "critical: error loading configuration from path: %s, "
+			       "Key file contains key \xe2\x80\x9c%s\xe2\x80\x9d which has a "
+			       "value that cannot be interpreted.\n", path, key);
+			return 1;
+		}
+		c->fsfreeze_timeout = (int)v;
+		return 0;
+	}
 	if (!strcmp(key, "block-rpcs") || !strcmp(key, "blacklist"))
 		return list_add(&c->block, val) < 0;
 	if (!strcmp(key, "allow-rpcs"))
@@ -376,6 +389,9 @@ static void usage(const char *argv0)
 	       "                    use \"help\" to list available RPCs)\n"
 	       "  -D, --dump-conf   dump a qemu-ga config file based on current config\n"
 	       "                    options / command-line parameters to stdout\n"
+	       "  --fsfreeze-timeout=SECONDS\n"
+	       "                    thaw frozen filesystems by ourselves after this long\n"
+	       "                    (tinyqga only; default: never)\n"
 	       "  -r, --retry-path  attempt re-opening path if it's unavailable or closed\n"
 	       "                    due to an error which may be recoverable in the future\n"
 	       "                    (virtio-serial driver re-install, serial device hot\n"
@@ -427,6 +443,8 @@ static void dump(const struct config *c)
 	       c->retry_path ? "true" : "false");
 	dump_list("block-rpcs", &c->block);
 	dump_list("allow-rpcs", &c->allow);
+	if (c->fsfreeze_timeout)	/* ours; qemu-ga ignores the key */
+		fmt_fd(1, "fsfreeze-timeout=%d\n", c->fsfreeze_timeout);
 }
 
 static void list_commands(void)
@@ -474,6 +492,15 @@ int cli_parse(struct config *c, int argc, char **argv)
 		case 'd': c->daemonize = true; break;
 		case 'D': c->dump = true; break;
 		case 'r': c->retry_path = true; break;
+		case 1: {
+			uint64_t v;
+			if (!parse_u64(val, 10, &v) || v > 86400 * 365) {
+				fmt_fd(2, "%s: invalid --fsfreeze-timeout: %s\n", argv[0], val);
+				return 1;
+			}
+			c->fsfreeze_timeout = (int)v;
+			break;
+		}
 		case 'c': break;
 		case 'V':
 			fmt_fd(1, "QEMU Guest Agent %s\n", TINYQGA_VERSION);

@@ -14,6 +14,7 @@ struct config {
 	bool daemonize, verbose, retry_path, dump;
 	const char *method, *path, *logfile, *pidfile, *fsfreeze_hook, *statedir;
 	struct namelist block, allow;
+	int fsfreeze_timeout;		/* seconds; 0: never thaw by ourselves */
 };
 
 /* Fill *c from the config file and argv as qemu-ga does (file first, then

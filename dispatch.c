@@ -111,6 +111,13 @@ void reply_begin(struct call *c)
 	c->returned = true;
 }
 
+void call_error_free(struct call *c)
+{
+	mem_free(c->err_owned);
+	c->err_owned = NULL;
+	c->failed = false;
+}
+
 int call_error_quoting(struct call *c, enum err_class cls, const char *pre,
 		       const void *mid, size_t len, const char *suf)
 {

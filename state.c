@@ -137,3 +137,29 @@ int state_next_handle(int64_t *handle)
 	}
 	return 0;
 }
+
+/* An empty marker file, as qemu-ga's qga.state.isfrozen. */
+int state_touch(const char *name)
+{
+	int fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return -1;
+	fsync(fd);
+	close(fd);
+	fsync(dir_fd);
+	return 0;
+}
+
+bool state_exists(const char *name)
+{
+	struct stat st;
+
+	return dir_fd >= 0 && fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+void state_remove(const char *name)
+{
+	unlinkat(dir_fd, name, 0);
+	fsync(dir_fd);
+}

@@ -2,6 +2,7 @@
 #ifndef TINYQGA_STATE_H
 #define TINYQGA_STATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -12,6 +13,9 @@ const char *state_dir(void);
 /* Replace a file of the state directory atomically: temp file, fsync,
  * rename, fsync of the directory. 0 or -1 with errno. */
 int state_write(const char *name, const void *data, size_t len);
+int state_touch(const char *name);
+bool state_exists(const char *name);
+void state_remove(const char *name);
 /* The next guest-file handle: never reused, even across restarts. */
 int state_next_handle(int64_t *handle);
 
