@@ -23,6 +23,9 @@ ifneq ($(UNKNOWN),)
 $(error unknown command group(s): $(UNKNOWN); known: $(ALL_GROUPS))
 endif
 
+# glibc keeps crypt() in libcrypt (users group); musl has it in libc.
+LIBS = $(if $(filter users,$(GROUPS)),-lcrypt)
+
 CORE_SRCS = agent.c cli.c daemon.c dispatch.c args.c json.c log.c num.c fmt.c mem.c port.c state.c sysread.c mounts.c b64.c helper.c
 SRCS = $(CORE_SRCS) $(GROUPS:%=cmds/%.c)
 HDRS = $(wildcard *.h) build/gen/commands.h build/gen/config.h
@@ -51,7 +54,7 @@ build/gen/config.h: FORCE
 	@cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
 
 tinyqga: $(SRCS) $(HDRS) Makefile
-	$(CC) $(WARN) $(CFLAGS) -Ibuild/gen -o $@ $(SRCS) $(LDFLAGS)
+	$(CC) $(WARN) $(CFLAGS) -Ibuild/gen -o $@ $(SRCS) $(LDFLAGS) $(LIBS)
 
 # musl has no kernel headers of its own: borrow the system's uapi ones.
 build/kinc:

@@ -1,0 +1,534 @@
+/* cmds/users.c - guest-set-user-password, guest-ssh-get-authorized-keys,
+ * guest-ssh-add-authorized-keys, guest-ssh-remove-authorized-keys.
+ *
+ * Accounts are read from /etc/passwd directly (musl's getpwnam would
+ * bring stdio and malloc along).  Files under a user's home are reached
+ * with openat() and O_NOFOLLOW from the home directory down, so a symlink
+ * planted as ~/.ssh or ~/.ssh/authorized_keys cannot redirect a write
+ * elsewhere, and they are replaced atomically (temp file, fsync, rename).
+ *
+ * Without chpasswd (a minimal image) the password is written to
+ * /etc/shadow by the agent itself: hashed with SHA-512 crypt and a random
+ * salt unless already crypted, under the shadow lock, through a temp file
+ * renamed over the old one, so a crash leaves the old or the new file. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>	/* renameat */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../agent.h"
+#include "../b64.h"
+#include "../fmt.h"
+#include "../helper.h"
+#include "../log.h"
+#include "../mem.h"
+#include "../sysread.h"
+
+/* glibc has crypt() in libcrypt; Debian's musl has none: weak, so a
+ * static build links and only hashing a plaintext password without
+ * chpasswd is refused there. */
+extern char *crypt(const char *key, const char *salt) __attribute__((weak));
+
+#define KEYS_FILE_MAX (1 << 20)		/* authorized_keys read at most */
+#define SHADOW_MAX (4 << 20)		/* /etc/shadow read at most */
+
+struct user {
+	char name[64], home[512];
+	unsigned uid, gid;
+};
+
+static bool lookup_user(const char *name, struct user *u)
+{
+	struct lines l;
+	char *line, *f[8];
+	bool found = false;
+
+	if (!*name || !lines_open(&l, "/etc/passwd"))
+		return false;
+	while (!found && (line = lines_next(&l))) {
+		int n = 0;
+		for (char *p = line; n < 7; n++) {	/* name:pw:uid:gid:gecos:home:shell */
+			f[n] = p;
+			p = strchr(p, ':');
+			if (!p) {
+				n++;
+				break;
+			}
+			*p++ = 0;
+		}
+		uint64_t uid, gid;
+		if (n < 6 || strcmp(f[0], name) || !parse_u64(f[2], 10, &uid) ||
+		    !parse_u64(f[3], 10, &gid) || strlen(f[5]) >= sizeof(u->home))
+			continue;
+		fmt(u->name, sizeof(u->name), "%s", f[0]);
+		fmt(u->home, sizeof(u->home), "%s", f[5]);
+		u->uid = (unsigned)uid;
+		u->gid = (unsigned)gid;
+		found = true;
+	}
+	lines_close(&l);
+	return found;
+}
+
+static int user_error(struct call *c, const char *name)
+{
+	/* sic: qemu-ga's text, errno being 0 there */
+	return call_error(c, "failed to lookup user '%s': Success", name);
+}
+
+/* The key checks of qemu-ga: no comment, no newline. */
+static int check_keys(struct call *c, const struct arg_list *keys)
+{
+	jv k = keys->first;
+
+	for (size_t i = 0; i < keys->n; i++, k = jv_next(c->doc, k)) {
+		const char *s = jv_str(c->doc, k, NULL);
+		if (s[0] == '#' || strchr(s, '\n'))
+			return call_error(c, "invalid OpenSSH public key: '%s'", s);
+	}
+	return 0;
+}
+
+/* ~/.ssh, opened without following a symlink; made (0700, the user's)
+ * if asked and missing.  -1 after call_error. */
+static int open_ssh_dir(struct call *c, const struct user *u, bool create)
+{
+	int home = sys_open(u->home, O_RDONLY | O_DIRECTORY), fd;
+
+	if (home < 0)
+		return call_error(c, "failed to create directory '%s/.ssh': %s", u->home, strerror(errno));
+	fd = openat(home, ".ssh", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && create) {
+		if (mkdirat(home, ".ssh", 0700) < 0 ||
+		    (fd = openat(home, ".ssh", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+		    fchown(fd, u->uid, u->gid) < 0 || fchmod(fd, 0700) < 0) {
+			int e = errno;
+			if (fd >= 0)
+				close(fd);
+			close(home);
+			return call_error(c, "failed to create directory '%s/.ssh': %s", u->home, strerror(e));
+		}
+	}
+	close(home);
+	if (fd < 0)
+		return call_error(c, "failed to open '%s/.ssh': %s", u->home, strerror(errno));
+	return fd;
+}
+
+/* The whole authorized_keys, NUL-terminated, from mem_alloc; NULL with
+ * errno if it cannot be read. */
+static char *read_keys(int dir, size_t *len)
+{
+	int fd = openat(dir, "authorized_keys", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	char *buf;
+	ssize_t r;
+
+	*len = 0;
+	if (fd < 0)
+		return NULL;
+	buf = mem_alloc(KEYS_FILE_MAX + 1);
+	while (buf && *len < KEYS_FILE_MAX && (r = read(fd, buf + *len, KEYS_FILE_MAX - *len)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			mem_free(buf);
+			buf = NULL;
+			break;
+		}
+		*len += (size_t)r;
+	}
+	close(fd);
+	if (buf)
+		buf[*len] = 0;
+	return buf;
+}
+
+/* Replace authorized_keys with text: 0600, the user's, atomically. */
+static int write_keys(struct call *c, int dir, const struct user *u, const char *text, size_t len)
+{
+	const char *tmp = ".authorized_keys.tinyqga";
+	int fd, e;
+
+	unlinkat(dir, tmp, 0);
+	fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || write_all(fd, text, len) < 0 || fchown(fd, u->uid, u->gid) < 0 ||
+	    fchmod(fd, 0600) < 0 || fsync(fd) < 0 || renameat(dir, tmp, dir, "authorized_keys") < 0) {
+		e = errno;
+		if (fd >= 0)
+			close(fd);
+		unlinkat(dir, tmp, 0);
+		return call_error(c, "failed to write to '%s/.ssh/authorized_keys': %s", u->home, strerror(e));
+	}
+	close(fd);
+	fsync(dir);
+	return 0;
+}
+
+struct user_args {
+	const char *username;
+};
+
+static const struct arg_spec get_spec[] = {
+	ARG(struct user_args, username, "username", ARG_STR, false),
+	ARG_END
+};
+
+static void trim_line(char **s, size_t *n)
+{
+	while (*n && (**s == ' ' || **s == '\t' || **s == '\r'))
+		(*s)++, (*n)--;
+	while (*n && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t' || (*s)[*n - 1] == '\r'))
+		(*n)--;
+}
+
+/* Stripped, without blank and comment lines, last line first. */
+static int guest_ssh_get_authorized_keys(struct call *c, struct user_args *a)
+{
+	struct user u;
+	size_t len;
+	char *text;
+	int dir, count = 0;
+
+	if (!lookup_user(a->username, &u))
+		return user_error(c, a->username);
+	if ((dir = open_ssh_dir(c, &u, false)) < 0) {
+		call_error_free(c);
+		errno = ENOENT;
+		return call_error(c, "failed to read '%s/.ssh/authorized_keys': %s", u.home, strerror(errno));
+	}
+	text = read_keys(dir, &len);
+	close(dir);
+	if (!text)
+		return call_error(c, "failed to read '%s/.ssh/authorized_keys': %s", u.home, strerror(errno));
+	reply_begin(c);
+	out_lit(c->out, "{\"keys\": [");
+	for (char *end = text + len; end > text || (end == text && 0);) {
+		char *start = end;
+		while (start > text && start[-1] != '\n')
+			start--;
+		char *s = start;
+		size_t n = (size_t)(end - start);
+		trim_line(&s, &n);
+		if (n && s[0] != '#') {
+			out_lit(c->out, count++ ? ", " : "");
+			out_str(c->out, s, n);
+		}
+		end = start > text ? start - 1 : text;
+		if (start == text)
+			break;
+	}
+	out_lit(c->out, "]}");
+	mem_free(text);
+	return 0;
+}
+QGA_COMMAND(38, guest_ssh_get_authorized_keys, "guest-ssh-get-authorized-keys", get_spec,
+	    struct user_args, 0);
+
+struct keys_args {
+	const char *username;
+	struct arg_list keys;
+	bool reset;
+};
+
+static const struct arg_spec add_spec[] = {
+	ARG(struct keys_args, username, "username", ARG_STR, false),
+	ARG(struct keys_args, keys, "keys", ARG_STR_LIST, false),
+	ARG(struct keys_args, reset, "reset", ARG_BOOL, true),
+	ARG_END
+};
+
+static const struct arg_spec remove_spec[] = {
+	ARG(struct keys_args, username, "username", ARG_STR, false),
+	ARG(struct keys_args, keys, "keys", ARG_STR_LIST, false),
+	ARG_END
+};
+
+/* Is line (n bytes) one of the keys? */
+static bool listed(struct call *c, const struct arg_list *keys, const char *line, size_t n)
+{
+	jv k = keys->first;
+
+	for (size_t i = 0; i < keys->n; i++, k = jv_next(c->doc, k)) {
+		size_t m;
+		const char *s = jv_str(c->doc, k, &m);
+		if (m == n && !memcmp(s, line, n))
+			return true;
+	}
+	return false;
+}
+
+/* Lines kept as they are (a trailing newline leaves an empty last line,
+ * as qemu-ga's split does), new keys appended, joined by newlines. */
+static int edit_keys(struct call *c, struct keys_args *a, bool add)
+{
+	struct user u;
+	size_t len = 0, cap, used = 0;
+	char *old = NULL, *text;
+	int dir, rc;
+
+	if (check_keys(c, &a->keys) < 0)
+		return -1;
+	if (!lookup_user(a->username, &u))
+		return user_error(c, a->username);
+	log_command("guest-ssh-%s-authorized-keys called, user: %s", add ? "add" : "remove", u.name);
+	if ((dir = open_ssh_dir(c, &u, add)) < 0) {
+		if (add)
+			return -1;
+		call_error_free(c);
+		return 0;	/* nothing to remove from */
+	}
+	if (!add || !a->reset)
+		old = read_keys(dir, &len);
+	if (!old && !add) {
+		close(dir);
+		return 0;
+	}
+	cap = len + 1;
+	jv k = a->keys.first;
+	for (size_t i = 0; add && i < a->keys.n; i++, k = jv_next(c->doc, k))
+		cap += strlen(jv_str(c->doc, k, NULL)) + 1;
+	text = mem_alloc(cap);
+	if (!text) {
+		close(dir);
+		mem_free(old);
+		return call_error(c, "out of memory");
+	}
+	for (char *line = old, *nl; old && line; line = nl ? nl + 1 : NULL) {
+		nl = strchr(line, '\n');
+		size_t n = nl ? (size_t)(nl - line) : strlen(line);
+		if (!add && listed(c, &a->keys, line, n))
+			continue;
+		if (used || line != old)	/* joined by "\n", none at the end */
+			text[used++] = '\n';
+		memcpy(text + used, line, n);
+		used += n;
+	}
+	if (old && !add && used && text[0] == '\n')	/* a dropped first line */
+		memmove(text, text + 1, --used);
+	k = a->keys.first;
+	for (size_t i = 0; add && i < a->keys.n; i++, k = jv_next(c->doc, k)) {
+		size_t n;
+		const char *s = jv_str(c->doc, k, &n);
+		bool have = false;
+		for (char *line = text, *end = text + used; line <= end && !have;) {
+			char *nl = memchr(line, '\n', (size_t)(end - line));
+			size_t m = nl ? (size_t)(nl - line) : (size_t)(end - line);
+			have = (old || used) && m == n && !memcmp(line, s, n);
+			line = nl ? nl + 1 : end + 1;
+		}
+		if (have)
+			continue;
+		if (used || (old && len))
+			text[used++] = '\n';
+		memcpy(text + used, s, n);
+		used += n;
+	}
+	rc = write_keys(c, dir, &u, text, used);
+	close(dir);
+	mem_free(text);
+	mem_free(old);
+	return rc;
+}
+
+static int guest_ssh_add_authorized_keys(struct call *c, struct keys_args *a)
+{
+	return edit_keys(c, a, true);
+}
+QGA_COMMAND(39, guest_ssh_add_authorized_keys, "guest-ssh-add-authorized-keys", add_spec,
+	    struct keys_args, 0);
+
+static int guest_ssh_remove_authorized_keys(struct call *c, struct keys_args *a)
+{
+	return edit_keys(c, a, false);
+}
+QGA_COMMAND(40, guest_ssh_remove_authorized_keys, "guest-ssh-remove-authorized-keys",
+	    remove_spec, struct keys_args, 0);
+
+struct password_args {
+	const char *username, *password;
+	bool crypted;
+};
+
+static const struct arg_spec password_spec[] = {
+	ARG(struct password_args, username, "username", ARG_STR, false),
+	ARG(struct password_args, password, "password", ARG_STR, false),
+	ARG(struct password_args, crypted, "crypted", ARG_BOOL, false),
+	ARG_END
+};
+
+static bool have_program(const char *name)
+{
+	const char *path = getenv("PATH");
+	char full[512];
+
+	if (!path)
+		path = "/usr/local/bin:/bin:/usr/bin:/sbin:/usr/sbin";
+	while (*path) {
+		size_t n = strcspn(path, ":");
+		fmt(full, sizeof(full), "%.*s/%s", (int)n, path, name);
+		if (access(full, X_OK) == 0)
+			return true;
+		path += n + (path[n] == ':');
+	}
+	return false;
+}
+
+/* SHA-512 crypt with a random 16-character salt. */
+static const char *hash_password(const char *plain)
+{
+	static const char set[] = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	unsigned char rnd[16];
+	char salt[32] = "$6$";
+
+	if (!crypt || getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		return NULL;
+	for (int i = 0; i < 16; i++)
+		salt[3 + i] = set[rnd[i] & 63];
+	salt[19] = '$';
+	salt[20] = 0;
+	const char *h = crypt(plain, salt);
+	return h && h[0] == '$' ? h : NULL;
+}
+
+/* The shadow lock, as lckpwdf(): a write lock on /etc/.pwd.lock. */
+static int shadow_lock(void)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	int fd = sys_open("/etc/.pwd.lock", O_WRONLY | O_CREAT), tries = 150;
+
+	while (fd >= 0 && fcntl(fd, F_SETLK, &fl) < 0 && tries-- > 0)
+		usleep(100000);
+	if (fd >= 0 && tries < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int set_shadow(struct call *c, const char *user, const char *hash)
+{
+	static const char *const act = "failed to set user password";
+	int lock = shadow_lock(), dir = -1, in = -1, out = -1, e = 0, found = 0;
+	char *buf = NULL;
+	size_t len = 0;
+	struct stat st;
+	ssize_t r;
+
+	if (lock < 0)
+		return call_error(c, "%s: cannot lock /etc/.pwd.lock", act);
+	dir = sys_open("/etc", O_RDONLY | O_DIRECTORY);
+	in = dir < 0 ? -1 : openat(dir, "shadow", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	buf = mem_alloc(SHADOW_MAX + 1024);
+	if (in < 0 || !buf || fstat(in, &st) < 0) {
+		e = errno;
+		goto done;
+	}
+	while (len < SHADOW_MAX && (r = read(in, buf + len, SHADOW_MAX - len)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			e = errno;
+			goto done;
+		}
+		len += (size_t)r;
+	}
+	unlinkat(dir, "shadow.tinyqga", 0);
+	out = openat(dir, "shadow.tinyqga", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (out < 0 || fchown(out, st.st_uid, st.st_gid) < 0 || fchmod(out, st.st_mode & 07777) < 0) {
+		e = errno;
+		goto done;
+	}
+	size_t ulen = strlen(user);
+	for (char *line = buf, *end = buf + len; line < end;) {
+		char *nl = memchr(line, '\n', (size_t)(end - line));
+		size_t n = nl ? (size_t)(nl - line) + 1 : (size_t)(end - line);
+		if (!found && n > ulen && !strncmp(line, user, ulen) && line[ulen] == ':') {
+			/* name:HASH:lastchange:rest */
+			char *f2 = line + ulen + 1, *f3 = memchr(f2, ':', n - ulen - 1);
+			char head[96];
+			if (!f3)
+				f3 = line + n - (nl ? 1 : 0);
+			char *rest = memchr(f3 + 1, ':', (size_t)(line + n - f3 - 1));
+			size_t h = fmt(head, sizeof(head), ":%lld", (long long)(time(NULL) / 86400));
+			if (write_all(out, line, ulen + 1) < 0 || write_all(out, hash, strlen(hash)) < 0 ||
+			    write_all(out, head, h) < 0 ||
+			    (rest ? write_all(out, rest, (size_t)(line + n - rest)) : write_all(out, "\n", 1)) < 0) {
+				e = errno;
+				goto done;
+			}
+			found = 1;
+		} else if (write_all(out, line, n) < 0) {
+			e = errno;
+			goto done;
+		}
+		line += n;
+	}
+	if (!found) {
+		call_error(c, "%s: user '%s' is not in /etc/shadow", act, user);
+		e = -1;
+		goto done;
+	}
+	if (fsync(out) < 0 || renameat(dir, "shadow.tinyqga", dir, "shadow") < 0) {
+		e = errno;
+		goto done;
+	}
+	fsync(dir);
+done:
+	if (out >= 0) {
+		close(out);
+		if (e)
+			unlinkat(dir, "shadow.tinyqga", 0);
+	}
+	if (in >= 0)
+		close(in);
+	if (dir >= 0)
+		close(dir);
+	close(lock);
+	mem_free(buf);
+	if (e > 0)
+		return call_error(c, "%s: /etc/shadow: %s", act, strerror(e));
+	return e ? -1 : 0;
+}
+
+static int guest_set_user_password(struct call *c, struct password_args *a)
+{
+	ssize_t n = b64_decode((char *)a->password, strlen(a->password));
+	char *pw = (char *)a->password, *line;
+	int rc;
+
+	if (n < 0)
+		return call_error(c, "Base64 data contains invalid characters");
+	pw[n] = 0;	/* as qemu-ga, the password ends at a NUL */
+	if (strchr(pw, '\n'))
+		return call_error(c, "forbidden characters in raw password");
+	if (strchr(a->username, '\n') || strchr(a->username, ':'))
+		return call_error(c, "forbidden characters in username");
+	log_command("guest-set-user-password called, username: %s", a->username);
+	if (have_program("chpasswd")) {
+		char *argv[] = { "chpasswd", a->crypted ? "-e" : NULL, NULL };
+		size_t len = strlen(a->username) + strlen(pw) + 3;
+		if (!(line = mem_alloc(len)))
+			return call_error(c, "out of memory");
+		fmt(line, len, "%s:%s\n", a->username, pw);
+		rc = run_helper(c, "set user password", argv, line);
+		explicit_bzero(line, len);
+		mem_free(line);
+		return rc;
+	}
+	if (a->crypted && (strchr(pw, ':') || !pw[0]))
+		return call_error(c, "failed to set user password: invalid crypted password");
+	const char *hash = a->crypted ? pw : hash_password(pw);
+	if (!hash)
+		return call_error(c, "failed to set user password: no chpasswd, and no crypt() "
+				  "to hash the password");
+	rc = set_shadow(c, a->username, hash);
+	explicit_bzero(pw, (size_t)n);
+	return rc;
+}
+QGA_COMMAND(27, guest_set_user_password, "guest-set-user-password", password_spec,
+	    struct password_args, 0);
