@@ -1,0 +1,292 @@
+#!/usr/bin/env python3
+"""Commands that change the guest, each on things this test owns: a
+loop-mounted ext4 image (freeze, thaw, trim), fixture trees under
+$TINYQGA_SYSROOT (passwd, shadow, authorized_keys, cpu, memory, power),
+private mount and PID namespaces (shutdown).  The clock is never set:
+only guest-set-time's refusals are checked here.
+
+    tests/system.py ./tinyqga
+
+Ends with "N passed, M failed".
+"""
+import json
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from protocol import Agent, Run  # noqa: E402
+from files_exec import Session, ret, err, b64  # noqa: E402
+
+
+def put(root, path, data, mode=None):
+    full = root + path
+    os.makedirs(os.path.dirname(full), exist_ok=True)
+    with open(full, 'w') as f:
+        f.write(data)
+    if mode is not None:
+        os.chmod(full, mode)
+
+
+def users(r, b):
+    root = tempfile.mkdtemp(prefix='tqga-users-')
+    home = '/home/alice'
+    put(root, '/etc/passwd', 'root:x:0:0:root:/root:/bin/sh\nalice:x:1234:1234::%s:/bin/sh\n' % home)
+    put(root, '/etc/shadow', 'root:*:19000:0:99999:7:::\nalice:!:19000:0:99999:7:::\n', 0o640)
+    os.makedirs(root + home)
+    env = dict(os.environ, TINYQGA_SYSROOT=root, PATH='/nonexistent')
+    a = Agent(b, env=env)
+    q = Session(a)
+    try:
+        ak = root + home + '/.ssh/authorized_keys'
+        r.check('ssh: add creates ~/.ssh 0700 and the file 0600, owned by the user',
+                ret(q('guest-ssh-add-authorized-keys', username='alice', keys=['key2'])) == {} and
+                stat.S_IMODE(os.stat(root + home + '/.ssh').st_mode) == 0o700 and
+                stat.S_IMODE(os.stat(ak).st_mode) == 0o600 and os.stat(ak).st_uid == 1234)
+        q('guest-ssh-add-authorized-keys', username='alice', keys=['key1', 'key2'])
+        r.check('ssh: no duplicate, no trailing newline', open(ak).read() == 'key2\nkey1')
+        q('guest-ssh-add-authorized-keys', username='alice', keys=['k3'], reset=True)
+        r.check('ssh: reset replaces', open(ak).read() == 'k3')
+        q('guest-ssh-add-authorized-keys', username='alice', keys=[], reset=True)
+        r.check('ssh: reset with no keys leaves an empty file', open(ak).read() == '')
+        with open(ak, 'w') as f:
+            f.write('# comment\n  key1  \nkey2\n\nkey1\n')
+        r.check('ssh: get strips, skips comments and blanks, last first',
+                ret(q('guest-ssh-get-authorized-keys', username='alice')) ==
+                {'keys': ['key1', 'key2', 'key1']})
+        q('guest-ssh-remove-authorized-keys', username='alice', keys=['absent'])
+        r.check('ssh: removing an absent key leaves the file as it was',
+                open(ak).read() == '# comment\n  key1  \nkey2\n\nkey1\n')
+        q('guest-ssh-remove-authorized-keys', username='alice', keys=['key1'])
+        r.check('ssh: remove drops exact lines only, keeps comments and the trailing newline',
+                open(ak).read() == '# comment\n  key1  \nkey2\n\n')
+        q('guest-ssh-add-authorized-keys', username='alice', keys=['new'])
+        r.check('ssh: a file ending in a newline gains a blank line (as qemu-ga)',
+                open(ak).read() == '# comment\n  key1  \nkey2\n\n\nnew')
+        r.check('ssh: key checks', err(q('guest-ssh-add-authorized-keys', username='alice',
+                                         keys=['a\nb'])) == "invalid OpenSSH public key: 'a\nb'" and
+                err(q('guest-ssh-add-authorized-keys', username='alice', keys=['#x'])) ==
+                "invalid OpenSSH public key: '#x'")
+        r.check('ssh: unknown user', err(q('guest-ssh-get-authorized-keys', username='bob')) ==
+                "failed to lookup user 'bob': Success")
+        # a planted symlink must not redirect the write
+        shutil.rmtree(root + home + '/.ssh')
+        os.makedirs(root + '/elsewhere')
+        os.symlink(root + '/elsewhere', root + home + '/.ssh')
+        rep = q('guest-ssh-add-authorized-keys', username='alice', keys=['evil'])
+        r.check('ssh: ~/.ssh as a symlink is refused, nothing written through it',
+                'error' in rep and os.listdir(root + '/elsewhere') == [], rep)
+
+        # passwords: no chpasswd in PATH, so /etc/shadow is written directly
+        rep = q('guest-set-user-password', username='alice', password=b64(b'$6$x$hash'), crypted=True)
+        sh = open(root + '/etc/shadow').read().splitlines()
+        r.check('password: crypted hash into /etc/shadow, other lines untouched',
+                ret(rep) == {} and sh[0] == 'root:*:19000:0:99999:7:::' and
+                sh[1].startswith('alice:$6$x$hash:') and sh[1].endswith(':0:99999:7:::') and
+                stat.S_IMODE(os.stat(root + '/etc/shadow').st_mode) == 0o640, (rep, sh))
+        rep = q('guest-set-user-password', username='alice', password=b64(b'secret'), crypted=False)
+        sh = open(root + '/etc/shadow').read().splitlines()
+        if 'error' in rep:      # a build without crypt() (Debian's musl)
+            r.check('password: plaintext refused cleanly without crypt()', 'crypt()' in err(rep), rep)
+        else:
+            import crypt as _c  # noqa: F401  (only to know the stdlib is there)
+            h = sh[1].split(':')[1]
+            r.check('password: plaintext hashed with SHA-512 crypt and a salt',
+                    h.startswith('$6$') and len(h) > 90, h)
+        r.check('password: no temp file left', sorted(os.listdir(root + '/etc')) in
+                (['.pwd.lock', 'passwd', 'shadow'], ['passwd', 'shadow']), os.listdir(root + '/etc'))
+        r.check('password: checks', err(q('guest-set-user-password', username='a:b', password='', crypted=False)) ==
+                'forbidden characters in username' and
+                err(q('guest-set-user-password', username='alice', password=b64(b'a\nb'), crypted=False)) ==
+                'forbidden characters in raw password' and
+                err(q('guest-set-user-password', username='alice', password='!', crypted=False)) ==
+                'Base64 data contains invalid characters' and
+                'not in /etc/shadow' in err(q('guest-set-user-password', username='nobody', password=b64(b'$1$x'),
+                                              crypted=True)))
+    finally:
+        q.close()
+        a.stop()
+
+
+def sysfs(r, b):
+    root = tempfile.mkdtemp(prefix='tqga-sys-')
+    for i, online in ((0, None), (1, '1'), (2, '0')):
+        os.makedirs(root + '/sys/devices/system/cpu/cpu%d' % i)
+        if online is not None:
+            put(root, '/sys/devices/system/cpu/cpu%d/online' % i, online)
+    for i, state in ((1, 'online'), (2, 'offline')):
+        put(root, '/sys/devices/system/memory/memory%d/state' % i, state + '\n')
+    put(root, '/sys/power/state', 'freeze mem disk\n')
+    put(root, '/sys/power/disk', '[platform] shutdown reboot suspend\n')
+    a = Agent(b, env=dict(os.environ, TINYQGA_SYSROOT=root, PATH='/nonexistent'))
+    q = Session(a)
+    try:
+        rep = q('guest-set-vcpus', vcpus=[{'logical-id': 2, 'online': True}, {'logical-id': 1, 'online': False},
+                                          {'logical-id': 0, 'online': False}, {'logical-id': 1, 'online': True}])
+        r.check('set-vcpus: in order, stops at the first failure, counts what was done',
+                ret(rep) == 2 and open(root + '/sys/devices/system/cpu/cpu2/online').read() == '1' and
+                open(root + '/sys/devices/system/cpu/cpu1/online').read() == '0', rep)
+        r.check('set-vcpus: the first failing is an error',
+                err(q('guest-set-vcpus', vcpus=[{'logical-id': 0, 'online': False}])) ==
+                "logical processor #0 can't be offlined" and
+                err(q('guest-set-vcpus', vcpus=[{'logical-id': 7, 'online': True}])) ==
+                "Could not open '/sys/devices/system/cpu/cpu7/': No such file or directory" and
+                ret(q('guest-set-vcpus', vcpus=[])) == 0)
+        rep = ret(q('guest-set-memory-blocks', **{'mem-blks': [
+            {'phys-index': 2, 'online': True}, {'phys-index': 1, 'online': True}, {'phys-index': 9, 'online': False}]}))
+        r.check('set-memory-blocks: a result per block', rep == [
+            {'response': 'success', 'phys-index': 2}, {'response': 'success', 'phys-index': 1},
+            {'response': 'not-found', 'error-code': 2, 'phys-index': 9}] and
+            open(root + '/sys/devices/system/memory/memory2/state').read().startswith('online'), rep)
+        q.close()       # one client at a time: the raw exchanges below
+        raw = a.exchange(b'{"execute":"guest-suspend-ram"}{"execute":"guest-ping"}', timeout=2)
+        r.check('suspend-ram: no systemd or pm-utils, the kernel offers mem: written, no reply',
+                raw == b'{"return": {}}\n' and open(root + '/sys/power/state').read().startswith('mem'), raw)
+        put(root, '/sys/power/state', 'freeze mem disk\n')
+        raw = a.exchange(b'{"execute":"guest-suspend-hybrid"}{"execute":"guest-ping"}', timeout=2)
+        # fixture files are overwritten in place, not replaced as sysfs does
+        r.check('suspend-hybrid: through /sys/power/disk=suspend', raw == b'{"return": {}}\n' and
+                open(root + '/sys/power/disk').read().startswith('suspend') and
+                open(root + '/sys/power/state').read().startswith('disk'), raw)
+        put(root, '/sys/power/state', 'freeze\n')
+        q = Session(a)
+        r.check('suspend: nothing supported', err(q('guest-suspend-disk')) ==
+                'the requested suspend mode is not supported by the guest')
+        r.check('set-time refusals (the clock is left alone)',
+                err(q('guest-set-time', time=-1)) == 'Invalid time' and
+                err(q('guest-set-time', time=4000000000 * 10**9)) == 'Invalid time')
+        r.check('shutdown: bad mode, qemu-ga text', err(q('guest-shutdown', mode='off')) ==
+                'mode is invalid (valid values are: halt|powerdown|reboot')
+    finally:
+        q.close()
+        a.stop()
+
+
+def shutdown(r, b):
+    if os.getuid() != 0 or subprocess.call(['unshare', '-m', '-p', '-f', '--mount-proc', 'true'],
+                                           stderr=subprocess.DEVNULL) != 0:
+        print('SKIP shutdown: needs root and unshare for private mount and PID namespaces')
+        return
+    d = tempfile.mkdtemp(prefix='tqga-shutdown-')
+    sbin = d + '/sbin'
+    os.makedirs(sbin)
+    # with a poweroff program: it runs, without arguments, and no reply comes
+    put(d, '/sbin/poweroff', '#!/bin/sh\necho "$@" > %s/ran\n' % d, 0o755)
+    script = ('mount --bind %s /sbin && exec %s -m unix-listen -p %s/s -t %s' % (sbin, b, d, d))
+    ns = ['unshare', '-m', '-p', '-f', '--kill-child', '--mount-proc', 'sh', '-c', script]
+    p = subprocess.Popen(ns, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        if os.path.exists(d + '/s'):
+            break
+        time.sleep(0.05)
+    a = Agent.__new__(Agent)
+    a.sock = d + '/s'
+    raw = a.exchange(b'{"execute":"guest-shutdown"}{"execute":"guest-ping"}', timeout=2)
+    r.check('shutdown runs /sbin/poweroff without arguments, replies nothing',
+            raw == b'{"return": {}}\n' and open(d + '/ran').read() == '\n', raw)
+    p.kill()
+    p.wait()
+    # with no program at all: reboot(2) itself; in a PID namespace that ends
+    # the namespace's init (the agent) instead of the machine
+    os.unlink(sbin + '/poweroff')
+    os.unlink(d + '/s')
+    p = subprocess.Popen(ns, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        if os.path.exists(d + '/s'):
+            break
+        time.sleep(0.05)
+    raw = a.exchange(b'{"execute":"guest-ping"}{"execute":"guest-shutdown","arguments":{"mode":"halt"}}', timeout=2)
+    try:
+        rc = p.wait(5)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        rc = None
+    r.check('no shutdown program: sync and reboot(2); only the ping is answered',
+            raw == b'{"return": {}}\n' and rc is not None, (raw, rc))
+
+
+def freeze(r, b):
+    if os.getuid() != 0 or not shutil.which('losetup') or not shutil.which('mkfs.ext4'):
+        print('SKIP freeze: needs root, losetup and mkfs.ext4')
+        return
+    d = tempfile.mkdtemp(prefix='tqga-freeze-')
+    img, mnt = d + '/img', d + '/mnt'
+    os.makedirs(mnt)
+    subprocess.check_call(['truncate', '-s', '32M', img])
+    subprocess.check_call(['mkfs.ext4', '-q', img])
+    loop = subprocess.run(['losetup', '-f', '--show', img], capture_output=True, text=True)
+    if loop.returncode != 0 or subprocess.call(['mount', loop.stdout.strip(), mnt]) != 0:
+        print('SKIP freeze: no loop device here')
+        return
+    loopdev = loop.stdout.strip()
+    a = None
+    try:
+        # only the test's filesystem is in the mount list the agent sees
+        root = d + '/root'
+        line = [l for l in open('/proc/self/mountinfo') if ' %s ' % mnt in l][0]
+        put(root, '/proc/self/mountinfo', line)
+        hook = d + '/hook'
+        put(d, '/hook', '#!/bin/sh\nif touch %s/probe 2>/dev/null; then w=rw; else w=ro; fi\n'
+            'echo "$1" >> %s/hook.log\n' % (d, d), 0o755)
+        st = d + '/state'
+        env = dict(os.environ, TINYQGA_SYSROOT=root)
+        a = Agent(b, ['-t', st, '-F' + hook, '--fsfreeze-timeout=3'], env=env)
+        q = Session(a)
+        r.check('freeze: one filesystem frozen', ret(q('guest-fsfreeze-freeze')) == 1 and
+                ret(q('guest-fsfreeze-status')) == 'frozen' and os.path.exists(st + '/qga.state.isfrozen'))
+        r.check('frozen: only the freeze-safe commands', err(q('guest-get-time')) ==
+                'Command guest-get-time has been disabled: the command is not allowed' and
+                q('guest-ping') == {'return': {}} and 'return' in q('guest-info'))
+        a.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        r.check('frozen: SIGTERM ignored', a.proc.poll() is None)
+        r.check('thaw: count, thawed, hook ran freeze then thaw',
+                ret(q('guest-fsfreeze-thaw')) == 1 and ret(q('guest-fsfreeze-status')) == 'thawed' and
+                open(d + '/hook.log').read() == 'freeze\nthaw\n' and not os.path.exists(st + '/qga.state.isfrozen'))
+        r.check('freeze-list: a list matching nothing freezes nothing, no thaw hook',
+                ret(q('guest-fsfreeze-freeze-list', mountpoints=['/nope'])) == 0 and
+                ret(q('guest-fsfreeze-status')) == 'thawed' and
+                open(d + '/hook.log').read() == 'freeze\nthaw\nfreeze\n')
+        r.check('freeze-list by mount point', ret(q('guest-fsfreeze-freeze-list', mountpoints=[mnt])) == 1)
+        time.sleep(4)
+        r.check('auto-thaw after --fsfreeze-timeout', ret(q('guest-fsfreeze-status')) == 'thawed' and
+                open(d + '/hook.log').read().endswith('freeze\nthaw\n'))
+        rep = ret(q('guest-fstrim', minimum=0))
+        r.check('fstrim: per path, trimmed bytes', rep and rep['paths'][0]['path'] == mnt and
+                'trimmed' in rep['paths'][0] and list(rep['paths'][0]) == ['minimum', 'path', 'trimmed'], rep)
+        # a restart while frozen stays frozen
+        q('guest-fsfreeze-freeze')
+        q.close()
+        a.proc.kill()
+        a.proc.wait()
+        a = Agent(b, ['-t', st], env=env)
+        q = Session(a)
+        r.check('restart while frozen: starts frozen, thaw works',
+                ret(q('guest-fsfreeze-status')) == 'frozen' and ret(q('guest-fsfreeze-thaw')) == 1)
+        q.close()
+    finally:
+        subprocess.call(['fsfreeze', '-u', mnt], stderr=subprocess.DEVNULL)
+        if a:
+            a.stop()
+        subprocess.call(['umount', mnt])
+        subprocess.call(['losetup', '-d', loopdev])
+
+
+def main():
+    b = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else './tinyqga')
+    r = Run([])
+    users(r, b)
+    sysfs(r, b)
+    freeze(r, b)
+    shutdown(r, b)
+    print('%d passed, %d failed' % (r.passed, r.failed))
+    return 1 if r.failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
