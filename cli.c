@@ -37,7 +37,7 @@ static const struct opt {
 	{ "blacklist", 'b', REQUIRED },	/* 7.2's spelling, still in distro units */
 	{ "allow-rpcs", 'a', REQUIRED }, { "statedir", 't', REQUIRED },
 	{ "retry-path", 'r', NONE },
-	{ "fsfreeze-timeout", 1, REQUIRED },	/* ours, long only: auto-thaw after N s */
+	{ "thaw-after", 1, REQUIRED },	/* ours, long only: auto-thaw after N s */
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -272,7 +272,7 @@ static int conf_apply(struct config *c, const char *path, char *key, char *val)
 			c->retry_path = b;
 		return 0;
 	}
-	if (!strcmp(key, "fsfreeze-timeout")) {
+	if (!strcmp(key, "thaw-after")) {
 		uint64_t v;
 		if (!parse_u64(val, 10, &v) || v > 86400 * 365) {
 			fmt_fd(2, "critical: error loading configuration from path: %s, "
@@ -389,7 +389,7 @@ static void usage(const char *argv0)
 	       "                    use \"help\" to list available RPCs)\n"
 	       "  -D, --dump-conf   dump a qemu-ga config file based on current config\n"
 	       "                    options / command-line parameters to stdout\n"
-	       "  --fsfreeze-timeout=SECONDS\n"
+	       "  --thaw-after=SECONDS\n"
 	       "                    thaw frozen filesystems by ourselves after this long\n"
 	       "                    (tinyqga only; default: never)\n"
 	       "  -r, --retry-path  attempt re-opening path if it's unavailable or closed\n"
@@ -444,7 +444,7 @@ static void dump(const struct config *c)
 	dump_list("block-rpcs", &c->block);
 	dump_list("allow-rpcs", &c->allow);
 	if (c->fsfreeze_timeout)	/* ours; qemu-ga ignores the key */
-		fmt_fd(1, "fsfreeze-timeout=%d\n", c->fsfreeze_timeout);
+		fmt_fd(1, "thaw-after=%d\n", c->fsfreeze_timeout);
 }
 
 static void list_commands(void)
@@ -495,7 +495,7 @@ int cli_parse(struct config *c, int argc, char **argv)
 		case 1: {
 			uint64_t v;
 			if (!parse_u64(val, 10, &v) || v > 86400 * 365) {
-				fmt_fd(2, "%s: invalid --fsfreeze-timeout: %s\n", argv[0], val);
+				fmt_fd(2, "%s: invalid --thaw-after: %s\n", argv[0], val);
 				return 1;
 			}
 			c->fsfreeze_timeout = (int)v;

@@ -6,7 +6,7 @@
  * first FIFREEZE (only freeze-safe commands, no logging, SIGTERM ignored,
  * marked by STATEDIR/qga.state.isfrozen so a restart stays frozen) and
  * leaves it on thaw.  Beyond qemu-ga: an optional auto-thaw after
- * --fsfreeze-timeout seconds, so a host that dies mid-backup cannot leave
+ * --thaw-after seconds, so a host that dies mid-backup cannot leave
  * the guest frozen for good. */
 #include <errno.h>
 #include <fcntl.h>

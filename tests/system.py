@@ -34,6 +34,9 @@ def put(root, path, data, mode=None):
 
 
 def users(r, b):
+    if os.getuid() != 0:
+        print('SKIP users: files are given to another user, which needs root')
+        return
     root = tempfile.mkdtemp(prefix='tqga-users-')
     home = '/home/alice'
     put(root, '/etc/passwd', 'root:x:0:0:root:/root:/bin/sh\nalice:x:1234:1234::%s:/bin/sh\n' % home)
@@ -235,7 +238,7 @@ def freeze(r, b):
             'echo "$1" >> %s/hook.log\n' % (d, d), 0o755)
         st = d + '/state'
         env = dict(os.environ, TINYQGA_SYSROOT=root)
-        a = Agent(b, ['-t', st, '-F' + hook, '--fsfreeze-timeout=3'], env=env)
+        a = Agent(b, ['-t', st, '-F' + hook, '--thaw-after=3'], env=env)
         q = Session(a)
         r.check('freeze: one filesystem frozen', ret(q('guest-fsfreeze-freeze')) == 1 and
                 ret(q('guest-fsfreeze-status')) == 'frozen' and os.path.exists(st + '/qga.state.isfrozen'))
@@ -254,7 +257,7 @@ def freeze(r, b):
                 open(d + '/hook.log').read() == 'freeze\nthaw\nfreeze\n')
         r.check('freeze-list by mount point', ret(q('guest-fsfreeze-freeze-list', mountpoints=[mnt])) == 1)
         time.sleep(4)
-        r.check('auto-thaw after --fsfreeze-timeout', ret(q('guest-fsfreeze-status')) == 'thawed' and
+        r.check('auto-thaw after --thaw-after', ret(q('guest-fsfreeze-status')) == 'thawed' and
                 open(d + '/hook.log').read().endswith('freeze\nthaw\n'))
         rep = ret(q('guest-fstrim', minimum=0))
         r.check('fstrim: per path, trimmed bytes', rep and rep['paths'][0]['path'] == mnt and
