@@ -30,7 +30,7 @@ CORE_SRCS = agent.c cli.c daemon.c dispatch.c args.c json.c log.c num.c fmt.c me
 SRCS = $(CORE_SRCS) $(GROUPS:%=cmds/%.c)
 HDRS = $(wildcard *.h) build/gen/commands.h build/gen/config.h
 
-.PHONY: all static size test clean FORCE
+.PHONY: all static size test vmtest clean FORCE
 all: tinyqga
 
 # The command table: every QGA_COMMAND line of the selected groups, in
@@ -92,6 +92,10 @@ test: tinyqga tests/json_test
 	@if command -v $(MUSL_CC) >/dev/null; then $(MAKE) -s tinyqga-static; \
 	 else echo "note: $(MUSL_CC) not found, static build not tested"; fi
 	@tests/run
+
+# Just the real-guest test: a busybox initramfs under QEMU.
+vmtest: tinyqga-static
+	@python3 tests/vm/run ./tinyqga-static
 
 clean:
 	rm -rf build tinyqga tinyqga-static tests/json_test
