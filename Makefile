@@ -23,10 +23,7 @@ ifneq ($(UNKNOWN),)
 $(error unknown command group(s): $(UNKNOWN); known: $(ALL_GROUPS))
 endif
 
-# glibc keeps crypt() in libcrypt (users group); musl has it in libc.
-LIBS = $(if $(filter users,$(GROUPS)),-lcrypt)
-
-CORE_SRCS = agent.c cli.c daemon.c dispatch.c args.c json.c log.c num.c fmt.c mem.c port.c state.c sysread.c mounts.c b64.c helper.c
+CORE_SRCS = agent.c cli.c daemon.c dispatch.c args.c json.c log.c num.c fmt.c mem.c port.c state.c sysread.c mounts.c b64.c helper.c sha512crypt.c
 SRCS = $(CORE_SRCS) $(GROUPS:%=cmds/%.c)
 HDRS = $(wildcard *.h) build/gen/commands.h build/gen/config.h
 
@@ -54,7 +51,7 @@ build/gen/config.h: FORCE
 	@cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
 
 tinyqga: $(SRCS) $(HDRS) Makefile
-	$(CC) $(WARN) $(CFLAGS) -Ibuild/gen -o $@ $(SRCS) $(LDFLAGS) $(LIBS)
+	$(CC) $(WARN) $(CFLAGS) -Ibuild/gen -o $@ $(SRCS) $(LDFLAGS)
 
 # musl has no kernel headers of its own: borrow the system's uapi ones.
 build/kinc:

@@ -8,8 +8,8 @@
  * elsewhere, and they are replaced atomically (temp file, fsync, rename).
  *
  * Without chpasswd (a minimal image) the password is written to
- * /etc/shadow by the agent itself: hashed with SHA-512 crypt and a random
- * salt unless already crypted, under the shadow lock, through a temp file
+ * /etc/shadow by the agent itself: hashed with SHA-512 crypt
+ * (sha512crypt.c) and a random salt unless already crypted, under the shadow lock, through a temp file
  * renamed over the old one, so a crash leaves the old or the new file. */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,12 +27,8 @@
 #include "../helper.h"
 #include "../log.h"
 #include "../mem.h"
+#include "../sha512crypt.h"
 #include "../sysread.h"
-
-/* glibc has crypt() in libcrypt; Debian's musl has none: weak, so a
- * static build links and only hashing a plaintext password without
- * chpasswd is refused there. */
-extern char *crypt(const char *key, const char *salt) __attribute__((weak));
 
 #define KEYS_FILE_MAX (1 << 20)		/* authorized_keys read at most */
 #define SHADOW_MAX (4 << 20)		/* /etc/shadow read at most */
@@ -378,21 +374,21 @@ static bool have_program(const char *name)
 	return false;
 }
 
-/* SHA-512 crypt with a random 16-character salt. */
+/* SHA-512 crypt with a random 16-character salt (our own: glibc keeps
+ * crypt() in libcrypt, Debian's musl has none). */
 static const char *hash_password(const char *plain)
 {
 	static const char set[] = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	static char out[SHA512_CRYPT_MAX];
 	unsigned char rnd[16];
-	char salt[32] = "$6$";
+	char salt[17];
 
-	if (!crypt || getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 		return NULL;
 	for (int i = 0; i < 16; i++)
-		salt[3 + i] = set[rnd[i] & 63];
-	salt[19] = '$';
-	salt[20] = 0;
-	const char *h = crypt(plain, salt);
-	return h && h[0] == '$' ? h : NULL;
+		salt[i] = set[rnd[i] & 63];
+	salt[16] = 0;
+	return sha512_crypt(plain, salt, out);
 }
 
 /* The shadow lock, as lckpwdf(): a write lock on /etc/.pwd.lock. */
@@ -524,8 +520,8 @@ static int guest_set_user_password(struct call *c, struct password_args *a)
 		return call_error(c, "failed to set user password: invalid crypted password");
 	const char *hash = a->crypted ? pw : hash_password(pw);
 	if (!hash)
-		return call_error(c, "failed to set user password: no chpasswd, and no crypt() "
-				  "to hash the password");
+		return call_error(c, "failed to set user password: no random salt: %s",
+				  strerror(errno));
 	rc = set_shadow(c, a->username, hash);
 	explicit_bzero(pw, (size_t)n);
 	return rc;

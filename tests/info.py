@@ -21,7 +21,17 @@ from protocol import Agent, Run  # noqa: E402
 
 
 def call(agent, cmd, raw=False):
-    out = agent.exchange(json.dumps({'execute': cmd}).encode(), timeout=3)
+    """One request, one reply line."""
+    s = agent.connect()
+    s.settimeout(10)
+    s.sendall(json.dumps({'execute': cmd}).encode())
+    out = b''
+    while not out.endswith(b'\n'):
+        d = s.recv(1 << 20)
+        if not d:
+            break
+        out += d
+    s.close()
     return out if raw else json.loads(out)
 
 
