@@ -46,8 +46,11 @@ const char *port_default_path(enum port_method m)
 }
 
 /* Raw 8-bit line as qemu-ga sets it: no translation, no echo, no flow
- * control, one byte satisfies a read. */
-static int tty_make_raw(int fd)
+ * control, one byte satisfies a read.  Beyond qemu-ga: CLOCAL, so modem
+ * status lines (a host side connecting or leaving) cause no hangup, and
+ * input is flushed on the first open only, not when the line is reopened
+ * with a request already waiting. */
+static int tty_make_raw(int fd, bool first)
 {
 	struct termios t;
 
@@ -58,10 +61,11 @@ static int tty_make_raw(int fd)
 				 IXANY | IMAXBEL);
 	t.c_oflag = 0;
 	t.c_lflag = 0;
-	t.c_cflag |= B38400;
+	t.c_cflag |= B38400 | CLOCAL | CREAD;
 	t.c_cc[VMIN] = 1;
 	t.c_cc[VTIME] = 0;
-	tcflush(fd, TCIFLUSH);
+	if (first)
+		tcflush(fd, TCIFLUSH);
 	return tcsetattr(fd, TCSANOW, &t);
 }
 
@@ -71,7 +75,7 @@ static int open_device(struct port *p)
 
 	if (p->method == PORT_ISA) {
 		fd = open(p->path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-		if (fd >= 0 && tty_make_raw(fd) < 0) {
+		if (fd >= 0 && tty_make_raw(fd, !p->reopened) < 0) {
 			close(fd);
 			fd = -1;
 		}
@@ -265,8 +269,10 @@ enum port_ready port_ready(struct port *p, short revents)
 		p->fd = accept4(p->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		return p->fd >= 0 ? PORT_NEW_PEER : PORT_IDLE;
 	}
-	if (p->fd < 0)		/* a hung-up serial line: open it again */
+	if (p->fd < 0) {	/* a hung-up serial line: open it again */
+		p->reopened = true;
 		return open_device(p) == 0 ? PORT_NEW_PEER : PORT_FAILED;
+	}
 	if (p->absent) {	/* woken by SIGIO or the re-check timer */
 		if (!host_present(p->fd))
 			return PORT_IDLE;

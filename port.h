@@ -19,6 +19,7 @@ struct port {
 	bool drop;		/* close this client once its reply is done */
 	bool failed;		/* the channel itself is gone or broken */
 	bool watch;		/* -r: check now and then that the path is ours */
+	bool reopened;		/* a serial line opened again after a hangup */
 	dev_t dev;		/* what the path named when opened */
 	ino_t ino;
 };

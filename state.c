@@ -104,7 +104,8 @@ int state_write(const char *name, const void *data, size_t len)
 	char tmp[256];
 	int fd, e;
 
-	fmt(tmp, sizeof(tmp), ".%s.tmp", name);
+	/* per process: two agents may share a state directory */
+	fmt(tmp, sizeof(tmp), ".%s.%d.tmp", name, (int)getpid());
 	unlinkat(dir_fd, tmp, 0);
 	fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
