@@ -52,8 +52,9 @@ static void trim(char *s)
 		s[--n] = 0;
 }
 
-/* udev's ID_SERIAL, from its database when udev runs; without udev
- * qemu-ga reports no serial either. */
+/* udev's ID_SERIAL, from its database when udev runs; without udev, a
+ * virtio disk's own "serial" attribute (what udev's rule would copy), so
+ * a udev-less image still tells the host which volume is which. */
 static void serial_of(const char *syspath, char *out, size_t cap)
 {
 	char path[PATH_MAX + 32], majmin[32], buf[4096], *p;
@@ -64,11 +65,24 @@ static void serial_of(const char *syspath, char *out, size_t cap)
 		return;
 	trim(majmin);
 	fmt(path, sizeof(path), "/run/udev/data/b%s", majmin);
-	if (sys_read(path, buf, sizeof(buf)) > 0 && (p = strstr(buf, "E:ID_SERIAL="))) {
-		p += 12;
-		p[strcspn(p, "\n")] = 0;
-		fmt(out, cap, "%s", p);
+	if (sys_read(path, buf, sizeof(buf)) > 0) {
+		if ((p = strstr(buf, "E:ID_SERIAL="))) {
+			p += 12;
+			p[strcspn(p, "\n")] = 0;
+			fmt(out, cap, "%s", p);
+		}
+		return;		/* udev knows the device: its word stands */
 	}
+	if (!strstr(syspath, "/virtio"))
+		return;
+	/* the disk's attribute; a partition's is its disk's */
+	fmt(path, sizeof(path), "%s/serial", syspath);
+	if (sys_read(path, out, cap) <= 0) {
+		fmt(path, sizeof(path), "%s/../serial", syspath);
+		if (sys_read(path, out, cap) <= 0)
+			out[0] = 0;
+	}
+	trim(out);
 }
 
 /* "%x:%x:%x.%x" at s; returns the length, 0 if not one. */
