@@ -179,20 +179,16 @@ static char *read_file(const char *path, size_t *len)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	char *buf = NULL;
-	size_t n = 0;
-	ssize_t r;
+	ssize_t n = 0;
 
 	if (fd < 0)
 		return NULL;
 	if (fstat(fd, &st) == 0 && (buf = mem_alloc((size_t)st.st_size + 1))) {
-		while (n < (size_t)st.st_size &&
-		       ((r = read(fd, buf + n, (size_t)st.st_size - n)) > 0 ||
-			(r < 0 && errno == EINTR)))
-			n += r > 0 ? (size_t)r : 0;
-		buf[n] = 0;
+		n = read_upto(fd, buf, (size_t)st.st_size);
+		buf[n > 0 ? n : 0] = 0;
 	}
 	close(fd);
-	*len = n;
+	*len = n > 0 ? (size_t)n : 0;
 	return buf;
 }
 

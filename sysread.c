@@ -73,20 +73,34 @@ ssize_t sys_readlink(const char *path, char *out, size_t cap)
 	return n;
 }
 
-ssize_t sys_read(const char *path, char *buf, size_t cap)
+ssize_t read_upto(int fd, void *buf, size_t cap)
 {
-	int fd = sys_open(path, O_RDONLY);
 	size_t n = 0;
 	ssize_t r;
 
+	while (n < cap) {
+		r = read(fd, (char *)buf + n, cap - n);
+		if (r > 0)
+			n += (size_t)r;
+		else if (r == 0)
+			break;
+		else if (errno != EINTR)
+			return -1;
+	}
+	return (ssize_t)n;
+}
+
+ssize_t sys_read(const char *path, char *buf, size_t cap)
+{
+	int fd = sys_open(path, O_RDONLY);
+	ssize_t n;
+
 	if (fd < 0)
 		return -1;
-	while (n + 1 < cap && ((r = read(fd, buf + n, cap - 1 - n)) > 0 ||
-			       (r < 0 && errno == EINTR)))
-		n += r > 0 ? (size_t)r : 0;
+	n = read_upto(fd, buf, cap - 1);
 	close(fd);
-	buf[n] = 0;
-	return (ssize_t)n;
+	buf[n > 0 ? n : 0] = 0;
+	return n;
 }
 
 bool parse_u64(const char *s, unsigned base, uint64_t *v)

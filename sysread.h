@@ -14,6 +14,8 @@ int sys_open(const char *path, int flags);
 /* realpath() and readlink() under the same root; out has PATH_MAX bytes. */
 bool sys_realpath(const char *path, char *out);
 ssize_t sys_readlink(const char *path, char *out, size_t cap);
+/* read() until cap bytes or end of file, through EINTR; -1 on error. */
+ssize_t read_upto(int fd, void *buf, size_t cap);
 /* Read a whole small file into buf (NUL-terminated, cut at cap-1);
  * returns the length or -1 with errno. */
 ssize_t sys_read(const char *path, char *buf, size_t cap);

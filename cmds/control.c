@@ -29,6 +29,14 @@ static const struct arg_spec time_spec[] = {
 	ARG_END
 };
 
+static int rtc_error(struct call *c, int fd, int e)
+{
+	if (fd >= 0)
+		close(fd);
+	return call_error(c, "child process has failed to set hardware clock to system "
+			  "time: %s: %s", RTC_DEV, strerror(e));
+}
+
 static int hwclock(struct call *c, const char *flag)
 {
 	char *argv[] = { "/sbin/hwclock", (char *)flag, NULL };
@@ -60,8 +68,7 @@ static int guest_set_time(struct call *c, struct time_args *a)
 			return hwclock(c, has ? "-w" : "-s");
 		if (has)
 			return 0;	/* the system clock is set; there is no RTC */
-		return call_error(c, "child process has failed to set hardware clock to system "
-				  "time: %s: %s", RTC_DEV, strerror(errno));
+		return rtc_error(c, -1, errno);
 	}
 	if (has) {		/* the RTC keeps UTC */
 		time_t now = time(NULL);
@@ -72,21 +79,13 @@ static int guest_set_time(struct call *c, struct time_args *a)
 		rt.tm_mday = tm.tm_mday;
 		rt.tm_mon = tm.tm_mon;
 		rt.tm_year = tm.tm_year;
-		if (ioctl(fd, RTC_SET_TIME, &rt) < 0) {
-			int e = errno;
-			close(fd);
-			return call_error(c, "child process has failed to set hardware clock to "
-					  "system time: %s: %s", RTC_DEV, strerror(e));
-		}
+		if (ioctl(fd, RTC_SET_TIME, &rt) < 0)
+			return rtc_error(c, fd, errno);
 		close(fd);
 		return 0;
 	}
-	if (ioctl(fd, RTC_RD_TIME, &rt) < 0) {
-		int e = errno;
-		close(fd);
-		return call_error(c, "child process has failed to set hardware clock to system "
-				  "time: %s: %s", RTC_DEV, strerror(e));
-	}
+	if (ioctl(fd, RTC_RD_TIME, &rt) < 0)
+		return rtc_error(c, fd, errno);
 	close(fd);
 	memset(&tm, 0, sizeof(tm));
 	tm.tm_sec = rt.tm_sec;

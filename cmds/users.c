@@ -122,25 +122,21 @@ static char *read_keys(int dir, size_t *len)
 {
 	int fd = openat(dir, "authorized_keys", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	char *buf;
-	ssize_t r;
+	ssize_t r = -1;
 
 	*len = 0;
 	if (fd < 0)
 		return NULL;
 	buf = mem_alloc(KEYS_FILE_MAX + 1);
-	while (buf && *len < KEYS_FILE_MAX && (r = read(fd, buf + *len, KEYS_FILE_MAX - *len)) != 0) {
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			mem_free(buf);
-			buf = NULL;
-			break;
-		}
-		*len += (size_t)r;
+	if (buf && (r = read_upto(fd, buf, KEYS_FILE_MAX)) < 0) {
+		mem_free(buf);
+		buf = NULL;
 	}
 	close(fd);
-	if (buf)
+	if (buf) {
+		*len = (size_t)r;
 		buf[*len] = 0;
+	}
 	return buf;
 }
 
@@ -424,15 +420,11 @@ static int set_shadow(struct call *c, const char *user, const char *hash)
 		e = errno;
 		goto done;
 	}
-	while (len < SHADOW_MAX && (r = read(in, buf + len, SHADOW_MAX - len)) != 0) {
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			e = errno;
-			goto done;
-		}
-		len += (size_t)r;
+	if ((r = read_upto(in, buf, SHADOW_MAX)) < 0) {
+		e = errno;
+		goto done;
 	}
+	len = (size_t)r;
 	unlinkat(dir, "shadow.tinyqga", 0);
 	out = openat(dir, "shadow.tinyqga", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (out < 0 || fchown(out, st.st_uid, st.st_gid) < 0 || fchmod(out, st.st_mode & 07777) < 0) {
