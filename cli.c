@@ -152,12 +152,17 @@ static int next_opt(struct optstate *s, const char **val)
 static int list_add(struct namelist *l, const char *str)
 {
 	size_t len = strlen(str), first = l->n;
-	char *copy = mem_alloc(len + 1), *save = NULL, *t;
+	char *copy = mem_alloc(len + 1), *t, *end;
 
 	if (!copy)
 		return -1;
 	memcpy(copy, str, len + 1);
-	for (t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+	for (t = copy; *t; t = end) {
+		end = t + strcspn(t, ",");
+		if (*end)
+			*end++ = 0;
+		if (!*t)
+			continue;
 		const char **v = mem_realloc(l->v, (l->n + 1) * sizeof(*v));
 		if (!v)
 			return -1;

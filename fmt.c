@@ -172,3 +172,13 @@ int write_all(int fd, const void *p, size_t n)
 	}
 	return 0;
 }
+
+char *str_find(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; *hay; hay++)
+		if (!strncmp(hay, needle, n))
+			return (char *)hay;
+	return *needle ? NULL : (char *)hay;
+}

@@ -17,6 +17,10 @@ void fmt_fd(int fd, const char *f, ...) __attribute__((format(printf, 2, 3)));
 size_t fmt_u64(char *out, unsigned long long v, unsigned base);
 size_t fmt_i64(char *out, long long v);
 
+/* strstr, done simply: the haystacks are short sysfs and uevent texts,
+ * and musl's two-way strstr costs 1.3 KB of a static binary. */
+char *str_find(const char *hay, const char *needle);
+
 /* write() until done; -1 on error. */
 int write_all(int fd, const void *p, size_t n);
 

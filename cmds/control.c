@@ -13,6 +13,7 @@
 #include <linux/rtc.h>
 
 #include "../agent.h"
+#include "../caltime.h"
 #include "../fmt.h"
 #include "../helper.h"
 #include "../log.h"
@@ -56,8 +57,7 @@ static int guest_set_time(struct call *c, struct time_args *a)
 		time_t secs = tv.tv_sec;
 		if ((int64_t)secs != a->time / 1000000000)
 			return call_error(c, "Time %lld is too large", (long long)a->time);
-		if (a->time < 0 || !gmtime_r(&secs, &tm) || tm.tm_year + 1900 < 1970 ||
-		    tm.tm_year + 1900 >= 2070)
+		if (a->time < 0 || (caltime_from_secs(secs, &tm), tm.tm_year + 1900 >= 2070))
 			return call_error(c, "Invalid time");
 		if (settimeofday(&tv, NULL) < 0)
 			return call_error(c, "Failed to set time to guest: %s", strerror(errno));
@@ -71,8 +71,7 @@ static int guest_set_time(struct call *c, struct time_args *a)
 		return rtc_error(c, -1, errno);
 	}
 	if (has) {		/* the RTC keeps UTC */
-		time_t now = time(NULL);
-		gmtime_r(&now, &tm);
+		caltime_from_secs(time(NULL), &tm);
 		rt.tm_sec = tm.tm_sec;
 		rt.tm_min = tm.tm_min;
 		rt.tm_hour = tm.tm_hour;
@@ -94,7 +93,7 @@ static int guest_set_time(struct call *c, struct time_args *a)
 	tm.tm_mday = rt.tm_mday;
 	tm.tm_mon = rt.tm_mon;
 	tm.tm_year = rt.tm_year;
-	struct timeval tv = { timegm(&tm), 0 };
+	struct timeval tv = { (time_t)caltime_to_secs(&tm), 0 };
 	if (settimeofday(&tv, NULL) < 0)
 		return call_error(c, "Failed to set time to guest: %s", strerror(errno));
 	return 0;

@@ -36,7 +36,7 @@ static bool devnode(const char *syspath, char *out, size_t cap)
 	char path[PATH_MAX + 16], buf[1024], *p;
 
 	fmt(path, sizeof(path), "%s/uevent", syspath);
-	if (sys_read(path, buf, sizeof(buf)) < 0 || !(p = strstr(buf, "DEVNAME=")))
+	if (sys_read(path, buf, sizeof(buf)) < 0 || !(p = str_find(buf, "DEVNAME=")))
 		return false;
 	p += 8;
 	p[strcspn(p, "\n")] = 0;
@@ -66,14 +66,14 @@ static void serial_of(const char *syspath, char *out, size_t cap)
 	trim(majmin);
 	fmt(path, sizeof(path), "/run/udev/data/b%s", majmin);
 	if (sys_read(path, buf, sizeof(buf)) > 0) {
-		if ((p = strstr(buf, "E:ID_SERIAL="))) {
+		if ((p = str_find(buf, "E:ID_SERIAL="))) {
 			p += 12;
 			p[strcspn(p, "\n")] = 0;
 			fmt(out, cap, "%s", p);
 		}
 		return;		/* udev knows the device: its word stands */
 	}
-	if (!strstr(syspath, "/virtio"))
+	if (!str_find(syspath, "/virtio"))
 		return;
 	/* the disk's attribute; a partition's is its disk's */
 	fmt(path, sizeof(path), "%s/serial", syspath);
@@ -158,7 +158,7 @@ static bool pci_disk(const char *syspath, struct diskaddr *d)
 	static const char *const drivers[] = {
 		"ata_piix", "sym53c8xx", "virtio-pci", "ahci", "nvme", "xhci_hcd", "ehci-pci",
 	};
-	const char *p = strstr(syspath, "/devices/pci"), *h;
+	const char *p = str_find(syspath, "/devices/pci"), *h;
 	char driver[64];
 	unsigned tgt[3], host = 0, hosts[8];
 	int pci[4], len, i, nhosts = 0;
@@ -179,12 +179,12 @@ static bool pci_disk(const char *syspath, struct diskaddr *d)
 		p += 1 + len;
 	}
 	/* ".../target<h>:<c>:<t>/<h>:<c>:<t>:<l>/...": the last three */
-	if ((h = strstr(syspath, "/target")) && (h = strchr(h + 1, '/')) && (h = strchr(h, ':')))
+	if ((h = str_find(syspath, "/target")) && (h = strchr(h + 1, '/')) && (h = strchr(h, ':')))
 		has_tgt = scan_uints(h + 1, "::", tgt, 3) == 3;
-	if ((h = strstr(syspath, "/ata")))
+	if ((h = str_find(syspath, "/ata")))
 		ata = true;
 	else
-		h = strstr(syspath, "/host");
+		h = str_find(syspath, "/host");
 	if (h && scan_uints(h + (ata ? 4 : 5), "", &host, 1) == 1) {
 		has_host = true;
 		nhosts = hosts_of(syspath, (size_t)(h - syspath), ata, hosts, 8);
@@ -239,10 +239,10 @@ static bool disk_address(const char *syspath, struct diskaddr *d)
 	d->bus_type = "unknown";
 	devnode(syspath, d->dev, sizeof(d->dev));
 	serial_of(syspath, d->serial, sizeof(d->serial));
-	if (strstr(syspath, "/devices/pci"))
+	if (str_find(syspath, "/devices/pci"))
 		hw = pci_disk(syspath, d);
-	else if (strstr(syspath, "/virtio")) {	/* virtio-mmio and the like */
-		d->bus_type = strstr(syspath, "/target") ? "scsi" : "virtio";
+	else if (str_find(syspath, "/virtio")) {	/* virtio-mmio and the like */
+		d->bus_type = str_find(syspath, "/target") ? "scsi" : "virtio";
 		hw = true;
 	}
 	return hw || d->dev[0] || d->serial[0];
@@ -290,7 +290,7 @@ static int collect_disks(const char *syspath, struct diskaddr *out, int n, int d
 	struct dirents d;
 	const char *name;
 
-	if (!strstr(syspath, "/devices/virtual/block/")) {
+	if (!str_find(syspath, "/devices/virtual/block/")) {
 		if (n < MAX_DISK_ADDRS && disk_address(syspath, &out[n]))
 			n++;
 		return n;
@@ -403,7 +403,7 @@ static int guest_get_disks(struct call *c)
 		else
 			e->alias[0] = 0;
 		fmt(path, sizeof(path), "/sys/block/%s", name);
-		if (sys_realpath(path, real) && !strstr(real, "/devices/virtual/"))
+		if (sys_realpath(path, real) && !str_find(real, "/devices/virtual/"))
 			e->has_address = disk_address(real, &e->addr);
 		e->dep0 = (unsigned short)nd;
 		fmt(path, sizeof(path), "/sys/block/%s/slaves", name);

@@ -14,6 +14,7 @@
 #include "../helper.h"
 #include "../log.h"
 #include "../sysread.h"
+#include "../fmt.h"
 
 struct shutdown_args {
 	const char *mode;
@@ -75,7 +76,7 @@ static bool kernel_offers(const char *file, const char *word)
 
 	if (sys_read(file, buf, sizeof(buf)) < 0)
 		return false;
-	while ((p = strstr(p, word))) {
+	while ((p = str_find(p, word))) {
 		bool start = p == buf || p[-1] == ' ' || p[-1] == '[';
 		bool end = !p[n] || p[n] == ' ' || p[n] == '\n' || p[n] == ']';
 		if (start && end)

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../caltime.h"
+#include "../fmt.h"
 #include "../json.h"
 #include "../num.h"
 #include "../options.h"
@@ -504,8 +506,32 @@ static void test_memory(void)
 	free(in);
 }
 
+/* Our calendar arithmetic against libc's gmtime_r/timegm, 1900 to 2300. */
+static void test_caltime(void)
+{
+	long bad = 0, n = 0;
+
+	for (long long s = -2208988800LL; s < 10413792000LL; s += 86400 * 3 + 3607) {
+		time_t t = (time_t)s;
+		struct tm want, got;
+
+		gmtime_r(&t, &want);
+		caltime_from_secs(s, &got);
+		bad += want.tm_year != got.tm_year || want.tm_mon != got.tm_mon ||
+		       want.tm_mday != got.tm_mday || want.tm_hour != got.tm_hour ||
+		       want.tm_min != got.tm_min || want.tm_sec != got.tm_sec ||
+		       caltime_to_secs(&want) != s || timegm(&want) != t;
+		n++;
+	}
+	check("caltime matches gmtime_r and timegm", bad == 0 && n > 40000, "", "0 differences");
+	check("str_find", str_find("a/devices/pci0000", "/pci") != NULL &&
+	      !str_find("abc", "abcd") && !str_find("", "x") && *str_find("ab", "") == 'a',
+	      "", "found / not found");
+}
+
 int main(void)
 {
+	test_caltime();
 	test_framing();
 	test_errors();
 	test_reset();
