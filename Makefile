@@ -7,6 +7,10 @@
 #   make COMMANDS="guest-x"   only these commands (plus core)
 #   make size                 stripped static size of the selection
 #   make test                 unit + protocol tests, glibc and musl builds
+#   make bench                tinyqga and qemu-ga side by side: bench/results.md
+#   make check-asan           protocol suite on an ASan+UBSan build
+#   make check-valgrind       protocol suite under valgrind memcheck
+#   make fuzz FUZZ_SECONDS=60 libFuzzer targets (clang), seeded from the tests
 
 CC ?= cc
 MUSL_CC ?= musl-gcc
@@ -44,7 +48,7 @@ CORE_SRCS = agent.c cli.c daemon.c dispatch.c args.c json.c log.c num.c fmt.c me
 SRCS = $(CORE_SRCS) $(GROUPS:%=cmds/%.c)
 HDRS = $(wildcard *.h) build/gen/commands.h build/gen/config.h
 
-.PHONY: all static size test vmtest clean FORCE
+.PHONY: all static size test vmtest bench check-asan check-valgrind fuzz clean FORCE
 all: tinyqga
 
 # The command table: every QGA_COMMAND line of the selected groups, in
@@ -114,5 +118,56 @@ test: tinyqga tests/json_test
 vmtest: tinyqga-static
 	@python3 tests/vm/run ./tinyqga-static
 
+# Speed, memory and size beside the real qemu-ga; see bench/run.
+bench/client: bench/client.c
+	$(CC) $(WARN) -O2 -o $@ $<
+
+bench: tinyqga-static bench/client
+	@python3 bench/run ./tinyqga-static
+
+# ---- hardening: sanitizers, valgrind, fuzzers ----
+# libc's malloc in these builds, so the tools can watch every block.
+SAN_FLAGS = -O1 -g -fno-omit-frame-pointer -DTINYQGA_SYSTEM_MALLOC
+build/asan/tinyqga: $(SRCS) $(HDRS) Makefile
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(SAN_FLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all \
+		-Ibuild/gen -o $@ $(SRCS)
+
+build/vg/tinyqga: $(SRCS) $(HDRS) Makefile
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(SAN_FLAGS) -Ibuild/gen -o $@ $(SRCS)
+
+check-asan: build/asan/tinyqga
+	@tests/sanitized asan build/asan/tinyqga
+
+check-valgrind: build/vg/tinyqga
+	@tests/sanitized valgrind build/vg/tinyqga
+
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-DTINYQGA_SYSTEM_MALLOC
+build/fuzz/fuzz_json: tests/fuzz/fuzz_json.c json.c num.c fmt.c mem.c $(HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(WARN) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_json.c json.c num.c fmt.c mem.c
+
+# Every command group; main() renamed out of libFuzzer's way.
+build/fuzz/fuzz_request: tests/fuzz/fuzz_request.c $(SRCS) $(HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(WARN) $(FUZZ_FLAGS) -DTINYQGA_FUZZ -Dmain=tinyqga_main -Ibuild/gen \
+		-o $@ tests/fuzz/fuzz_request.c $(SRCS)
+
+# Each target for FUZZ_SECONDS; the corpus grows in build/fuzz/corpus-*.
+fuzz: build/fuzz/fuzz_json build/fuzz/fuzz_request
+	@python3 tests/fuzz/seeds.py build/fuzz/seeds >/dev/null
+	@for t in fuzz_json fuzz_request; do \
+	  mkdir -p build/fuzz/corpus-$$t; \
+	  echo "== $$t, $(FUZZ_SECONDS) s"; \
+	  ( cd build/fuzz && ./$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	      -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	      corpus-$$t seeds ) 2>&1 | grep -E "^#|stat::number_of_executed_units|ERROR|SUMMARY|crash-|Done" | tail -n 6; \
+	  [ -z "$$(ls build/fuzz/crash-* build/fuzz/leak-* build/fuzz/timeout-* 2>/dev/null)" ] || { echo "$$t: failing input kept in build/fuzz"; exit 1; }; \
+	done
+
 clean:
-	rm -rf build tinyqga tinyqga-static tests/json_test
+	rm -rf build tinyqga tinyqga-static tests/json_test bench/client
