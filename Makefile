@@ -6,7 +6,8 @@
 #   make PROFILE=minimal      only the commands of a profile (profiles.mk)
 #   make COMMANDS="guest-x"   only these commands (plus core)
 #   make size                 stripped static size of the selection
-#   make test                 unit + protocol tests, glibc and musl builds
+#   make test                 every suite: glibc and musl builds, the VM, a
+#                             soak, ASan/UBSan, valgrind, 60 s of each fuzzer
 #   make bench                tinyqga and qemu-ga side by side: bench/results.md
 #   make check-asan           protocol suite on an ASan+UBSan build
 #   make check-valgrind       protocol suite under valgrind memcheck
@@ -112,7 +113,12 @@ tests/json_test: tests/json_test.c $(TEST_SRCS) $(HDRS)
 test: tinyqga tests/json_test
 	@if command -v $(MUSL_CC) >/dev/null; then $(MAKE) -s tinyqga-static; \
 	 else echo "note: $(MUSL_CC) not found, static build not tested"; fi
-	@tests/run
+	@$(MAKE) -s build/asan/tinyqga
+	@if command -v valgrind >/dev/null; then $(MAKE) -s build/vg/tinyqga; \
+	 else echo "note: valgrind not found, memcheck run skipped"; fi
+	@if command -v $(FUZZ_CC) >/dev/null; then $(MAKE) -s build/fuzz/fuzz_json build/fuzz/fuzz_request; \
+	 else echo "note: $(FUZZ_CC) not found, fuzzers skipped"; fi
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run
 
 # Just the real-guest test: a busybox initramfs under QEMU.
 vmtest: tinyqga-static
@@ -146,6 +152,7 @@ check-valgrind: build/vg/tinyqga
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-Wno-gnu-variable-sized-type-not-at-end \
 	-DTINYQGA_SYSTEM_MALLOC
 build/fuzz/fuzz_json: tests/fuzz/fuzz_json.c json.c num.c fmt.c mem.c $(HDRS)
 	@mkdir -p $(@D)
@@ -159,15 +166,7 @@ build/fuzz/fuzz_request: tests/fuzz/fuzz_request.c $(SRCS) $(HDRS)
 
 # Each target for FUZZ_SECONDS; the corpus grows in build/fuzz/corpus-*.
 fuzz: build/fuzz/fuzz_json build/fuzz/fuzz_request
-	@python3 tests/fuzz/seeds.py build/fuzz/seeds >/dev/null
-	@for t in fuzz_json fuzz_request; do \
-	  mkdir -p build/fuzz/corpus-$$t; \
-	  echo "== $$t, $(FUZZ_SECONDS) s"; \
-	  ( cd build/fuzz && ./$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
-	      -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-	      corpus-$$t seeds ) 2>&1 | grep -E "^#|stat::number_of_executed_units|ERROR|SUMMARY|crash-|Done" | tail -n 6; \
-	  [ -z "$$(ls build/fuzz/crash-* build/fuzz/leak-* build/fuzz/timeout-* 2>/dev/null)" ] || { echo "$$t: failing input kept in build/fuzz"; exit 1; }; \
-	done
+	@tests/fuzz/run $(FUZZ_SECONDS)
 
 clean:
 	rm -rf build tinyqga tinyqga-static tests/json_test bench/client

@@ -52,17 +52,15 @@ static void serve_bytes(struct json_stream *js, struct out *o,
 
 /* Returns 0 on SIGTERM/SIGINT; 1 if the channel failed and may not be
  * reopened (no -r), after closing it. */
-static int serve(struct port *p, int sfd, bool retry)
+static int serve_loop(struct port *p, int sfd, bool retry, struct json_stream *js)
 {
 	static unsigned char in[READ_CHUNK];
-	struct json_stream js;
 	struct out *o = &reply_buf.o;
 	int backoff = RETRY_FIRST_MS;
 
 	o->sink = sink_to_port;
 	o->ctx = p;
 	o->cap = OUT_BUF_SIZE;
-	json_stream_init(&js);
 	for (;;) {
 		/* the signals, the channel, then children's pipes */
 		static struct pollfd pfd[2 + POLL_CHILD_FDS];
@@ -115,7 +113,7 @@ static int serve(struct port *p, int sfd, bool retry)
 			if (port_open(p) == 0) {
 				log_msg(LOG_MESSAGE, "channel %s reopened", p->path);
 				backoff = RETRY_FIRST_MS;
-				json_stream_reset(&js);
+				json_stream_reset(js);
 			} else if ((backoff *= 2) > RETRY_MAX_MS) {
 				backoff = RETRY_MAX_MS;
 			}
@@ -127,11 +125,11 @@ static int serve(struct port *p, int sfd, bool retry)
 		case PORT_NEW_PEER:
 			/* a new conversation owes nothing to the last one */
 			log_debug("new conversation on %s", p->path);
-			json_stream_reset(&js);
+			json_stream_reset(js);
 			o->len = 0;
 			/* fall through */
 		case PORT_DATA:
-			serve_bytes(&js, o, in, (size_t)port_read(p, in, sizeof(in)));
+			serve_bytes(js, o, in, (size_t)port_read(p, in, sizeof(in)));
 			out_flush(o);
 			break;
 		case PORT_FAILED:
@@ -146,6 +144,17 @@ static int serve(struct port *p, int sfd, bool retry)
 			break;
 		}
 	}
+}
+
+static int serve(struct port *p, int sfd, bool retry)
+{
+	struct json_stream js;
+	int rc;
+
+	json_stream_init(&js);
+	rc = serve_loop(p, sfd, retry, &js);
+	json_stream_free(&js);	/* leak checkers see a clean exit */
+	return rc;
 }
 
 int main(int argc, char **argv)

@@ -19,6 +19,10 @@
 #include "commands.h"
 #undef CMD
 
+#ifdef TINYQGA_FUZZ
+bool fuzz_may_run(const char *name);	/* tests/fuzz/fuzz_request.c */
+#endif
+
 static const struct command *const table[] = {
 #define CMD(id) &cmd_##id,
 #include "commands.h"
@@ -246,6 +250,10 @@ void dispatch(struct out *out, const struct jbuf *doc)
 	}
 	if (args_decode(&c, cmd->args, args) < 0)
 		goto reply;
+#ifdef TINYQGA_FUZZ
+	if (!fuzz_may_run(cmd->name))
+		goto reply;	/* decoded, but it would change the machine */
+#endif
 	cmd->run(&c, args);
 reply:
 	if (c.failed && !c.returned) {

@@ -916,8 +916,11 @@ static void out_u16(struct out *o, unsigned v)
  * U+FFFD for each invalid sequence. */
 void out_str_part(struct out *o, const void *p, size_t n)
 {
-	const unsigned char *s = p, *e = s + n;
+	const unsigned char *s = p, *e;
 
+	if (n == 0)
+		return;		/* p may be NULL then: no pointer arithmetic on it */
+	e = s + n;
 	while (s < e) {
 		const unsigned char *run = s;
 		size_t used;

@@ -11,6 +11,35 @@
 
 #include "mem.h"
 
+#ifdef TINYQGA_SYSTEM_MALLOC
+/* Sanitizer and valgrind builds: libc's allocator, which those tools watch
+ * for overruns, use after free and leaks; mappings they cannot see into. */
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+
+void *mem_alloc(size_t n)
+{
+	return calloc(1, n ? n : 1);
+}
+
+void mem_free(void *p)
+{
+	free(p);
+}
+
+/* grown bytes are zero, as fresh pages are in the mapped version */
+void *mem_realloc(void *p, size_t n)
+{
+	size_t old = p ? malloc_usable_size(p) : 0;
+	char *q = realloc(p, n ? n : 1);
+
+	if (q && n > old)
+		memset(q + old, 0, n - old);
+	return q;
+}
+#else
+
 #define HEAD 16		/* keeps blocks 16-byte aligned */
 
 static size_t pages(size_t n)
@@ -58,3 +87,4 @@ void *mem_realloc(void *p, size_t n)
 	*(size_t *)nb = len;
 	return nb + HEAD;
 }
+#endif

@@ -134,12 +134,24 @@ static void child_free(struct child *ch)
 	*ch = children[--nchildren];
 }
 
+/* The PATH a child gets when the host sends no environment: the agent's
+ * own, or the usual system one when it has none. */
+static char *exec_path_env(void)
+{
+	static char fallback[] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	extern char **environ;
+
+	for (char **e = environ; e && *e; e++)
+		if (!strncmp(*e, "PATH=", 5))
+			return *e;
+	return fallback;
+}
+
 static int guest_exec(struct call *c, struct exec_args *a)
 {
-	extern char **environ;
 	int cap = CAP_NONE, in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
 	int report[2] = { -1, -1 }, devnull = -1, e = 0;
-	char **argv = NULL, **envp = environ, text[512];
+	char **argv = NULL, **envp, text[512];
 	ssize_t inlen = 0;
 	size_t i, n;
 	pid_t pid = -1;
@@ -154,7 +166,7 @@ static int guest_exec(struct call *c, struct exec_args *a)
 	if (nchildren == EXEC_MAX)
 		return call_error(c, "too many processes whose status has not been read (%d)", EXEC_MAX);
 	/* argv with a spare slot in front, for running a script with sh */
-	argv = mem_alloc((a->arg.n + a->env.n + 4) * sizeof(char *));
+	argv = mem_alloc((a->arg.n + a->env.n + 5) * sizeof(char *));
 	if (!argv)
 		return call_error(c, "failed to execute '%s': %s", a->path, strerror(ENOMEM));
 	argv++;
@@ -166,11 +178,16 @@ static int guest_exec(struct call *c, struct exec_args *a)
 			n += fmt(text + n, sizeof(text) - n, " %s", argv[1 + i]);
 	}
 	argv[1 + a->arg.n] = NULL;
+	envp = argv + a->arg.n + 2;
 	if (arg_present(c, "env")) {	/* replaces the environment, as qemu-ga */
-		envp = argv + a->arg.n + 2;
 		for (i = 0, s = a->env.first; i < a->env.n; i++, s = jv_next(c->doc, s))
 			envp[i] = (char *)jv_str(c->doc, s, NULL);
 		envp[a->env.n] = NULL;
+	} else {
+		/* qemu-ga hands over its own environment; tinyqga only PATH, so
+		 * nothing the agent was started with reaches the host's programs */
+		envp[0] = exec_path_env();
+		envp[1] = NULL;
 	}
 	log_command("guest-exec called: \"%s\"", text);
 

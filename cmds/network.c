@@ -158,14 +158,20 @@ static int nl_dump(int fd, int type, void (*each)(struct nlmsghdr *))
 			continue;
 		if (n <= 0)
 			return -1;
-		int len = (int)n;
-		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, len);
-		     h = NLMSG_NEXT(h, len)) {
+		/* NLMSG_OK and NLMSG_NEXT, without their signed/unsigned mix */
+		size_t len = (size_t)n, off = 0;
+		while (len - off >= sizeof(struct nlmsghdr)) {
+			struct nlmsghdr *h = (struct nlmsghdr *)((char *)buf + off);
+			if (h->nlmsg_len < sizeof(*h) || h->nlmsg_len > len - off)
+				break;
 			if (h->nlmsg_type == NLMSG_DONE)
 				return 0;
 			if (h->nlmsg_type == NLMSG_ERROR)
 				return -1;
 			each(h);
+			off += NLMSG_ALIGN(h->nlmsg_len);
+			if (off > len)
+				break;
 		}
 	}
 }

@@ -205,6 +205,8 @@ def daemon(r, b):
                 all(os.readlink('/proc/%d/fd/%d' % (pid, i)) == '/dev/null' for i in range(3)))
         r.check('pid file is 0600', stat.S_IMODE(os.stat(pidf).st_mode) == 0o600)
         r.check('state directory created 0700', stat.S_IMODE(os.stat(st).st_mode) == 0o700)
+        r.check('state file is 0600 (only root reads the handle counter)',
+                stat.S_IMODE(os.stat(st + '/qga.state').st_mode) == 0o600)
         r.check('qga.state as qemu-ga writes it',
                 open(st + '/qga.state').read() == '[global]\nfd_counter=1000\n')
         rc, _, err = run(b, '-d', '-m', 'unix-listen', '-p', d + '/s2', '-t', st, '-f', pidf)

@@ -281,6 +281,18 @@ def exec_cases(r, b, quick):
         s = ret(wait_exit(q, s['pid']))
         r.check('env replaces the environment; PATH from it',
                 base64.b64decode(s['out-data']) == b'A=1\nPATH=/usr/bin:/bin\n', s)
+        # isolation: nothing of the agent's reaches the host's programs
+        s = ret(q('guest-exec', path='env', capture_output=True))
+        s = ret(wait_exit(q, s['pid']))
+        r.check("no env: PATH only, none of the agent's environment (qemu-ga: all of it)",
+                base64.b64decode(s['out-data']) == ('PATH=%s\n' % os.environ['PATH']).encode(), s)
+        d = tempfile.mkdtemp()
+        fh = ret(q('guest-file-open', path=d + '/held', mode='w'))
+        s = ret(q('guest-exec', path='/bin/ls', arg=['/proc/self/fd'], capture_output=True))
+        s = ret(wait_exit(q, s['pid']))
+        q('guest-file-close', handle=fh)
+        r.check('children get fds 0, 1 and 2 only (3 is ls reading the list)',
+                base64.b64decode(s['out-data']) == b'0\n1\n2\n3\n', s)
         s = ret(run('head -c 17000000 /dev/zero', True))
         r.check('output capped at 16 MiB, truncated', len(base64.b64decode(s['out-data'])) == 16 << 20 and
                 s['out-truncated'] is True, {k: v for k, v in s.items() if k != 'out-data'})

@@ -11,6 +11,9 @@ also sent to a live qemu-ga and the two agents' bytes are compared.
     tests/protocol.py ./tinyqga [--ref /usr/sbin/qemu-ga | --no-ref] [-k NAME]
 
 Ends with "N passed, M failed"; exit status 1 if anything failed.
+TINYQGA_TEST_SLOW=N (make check-asan, check-valgrind) stretches every wait
+N times and leaves out the resident-memory bounds, which an instrumented
+agent cannot meet.
 Python 3 standard library only.
 """
 import os
@@ -27,6 +30,7 @@ import time
 AFTER = b'{"execute":"guest-ping","id":"after"}'
 AFTER_R = b'{"return": {}, "id": "after"}\n'
 OK = b'{"return": {}}\n'
+SLOW = float(os.environ.get('TINYQGA_TEST_SLOW', '1'))
 
 
 def E(desc, id_=None):
@@ -174,6 +178,9 @@ CASES = [
      E('JSON nesting depth limit exceeded') + NOTOBJ + EXPV * 1025 + AFTER_R),
     ('nesting left open, then 0xff', b'[' * 2000 + b'\xff' + AFTER,
      E('JSON nesting depth limit exceeded') + STRAY(b'\\uFFFD') + AFTER_R),
+    # the limit trips again every 1025 brackets, as in qemu-ga
+    ('nesting 1,000,000, then 0xff', b'[' * 1000000 + b'\xff' + AFTER,
+     E('JSON nesting depth limit exceeded') * 975 + STRAY(b'\\uFFFD') + AFTER_R),
     ('token count', b'[' + b'[],' * (2 * MiB) + b'1]' + AFTER,
      E('JSON token count limit exceeded') + EXPV + (NOTOBJ + EXPV) * 1398102 + AFTER_R),
     ('16 MiB string echoed', b'{"execute":"guest-ping","id":"' + b'a' * (16 * MiB) + b'"}',
@@ -202,7 +209,7 @@ class Agent:
              '-f', os.path.join(self.dir, 'pid')] + list(extra),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             env=env)
-        end = time.monotonic() + 5
+        end = time.monotonic() + 5 * SLOW
         while not os.path.exists(self.sock):
             if self.proc.poll() is not None or time.monotonic() > end:
                 raise RuntimeError('agent did not start: %r' % self.proc.stderr.read())
@@ -214,6 +221,9 @@ class Agent:
         return s
 
     def exchange(self, data, want_len=None, timeout=2.0, chunk=None):
+        # a reply still owed may take long on an instrumented agent; a
+        # silence is only waited out
+        timeout *= SLOW if want_len is None else SLOW * 6
         """Send data (in a thread, so big replies cannot deadlock us) and
         read until want_len bytes or `timeout` seconds of silence."""
         s = self.connect()
@@ -313,8 +323,8 @@ def reply_cases(run, binary, ref):
             t = time.monotonic()
             got = agent.exchange(AFTER, len(AFTER_R))
             run.check('answers within a second after all of the above',
-                      got == AFTER_R and time.monotonic() - t < 1.0)
-        if run.want('memory'):
+                      got == AFTER_R and time.monotonic() - t < 1.0 * SLOW)
+        if run.want('memory') and SLOW == 1:
             # the 64 MiB values above are gone: only the tokenizer's small
             # buffer and the process's own pages remain
             run.check('memory released after 64 MiB messages', agent.rss_kb() < 8192,
@@ -375,6 +385,79 @@ def connection_cases(run, binary):
                 a.connect().close()
             run.check('connect/close churn', a.exchange(AFTER, len(AFTER_R)) == AFTER_R)
 
+        if run.want('churn'):
+            # a host that connects and disconnects as fast as it can
+            end = time.monotonic() + 2
+            n = 0
+            while time.monotonic() < end:
+                s = a.connect()
+                if n % 3 == 0:
+                    s.sendall(b'{"execute":"guest-info"}')    # and leaves
+                s.close()
+                n += 1
+            t = time.monotonic()
+            ok = a.exchange(AFTER, len(AFTER_R)) == AFTER_R
+            run.check('tight connect/disconnect loop (%d), then answers within 1 s' % n,
+                      ok and time.monotonic() - t < 1.0 * SLOW and
+                      (SLOW > 1 or a.rss_kb() < 8192))
+
+        if run.want('random chunks'):
+            # every reply case back to back, cut at random places
+            import random
+            rnd = random.Random(1234)
+            small = [(d, w) for n, d, w in CASES if len(d) < 4096 and b'\xff' not in d
+                     and d.rstrip().endswith(b'}') and w.endswith(b'\n')]
+            data = b''.join(d for d, _ in small) + AFTER
+            want = b''.join(w for _, w in small) + AFTER_R
+            s = a.connect()
+            out = bytearray()
+            i = 0
+            while i < len(data):
+                k = rnd.randint(1, 300)
+                s.sendall(data[i:i + k])
+                i += k
+                r, _, _ = select.select([s], [], [], 0)
+                if r:
+                    out += s.recv(1 << 20)
+            s.settimeout(2 * SLOW)
+            try:
+                while len(out) < len(want):
+                    d = s.recv(1 << 20)
+                    if not d:
+                        break
+                    out += d
+            except OSError:
+                pass
+            s.close()
+            run.check('%d requests cut in random chunks: the same replies' % len(small),
+                      bytes(out) == want, first_diff(bytes(out), want))
+
+        if run.want('never reads'):
+            # a host that writes and never reads: the replies fill the
+            # socket, the agent waits OUT_STALL_MS (10 s) for progress, then
+            # drops that client; memory stays bounded meanwhile
+            s = a.connect()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.setblocking(False)
+            req = b'{"execute":"guest-info"}' * 2000
+            sent = 0
+            end = time.monotonic() + 3
+            while sent < len(req) and time.monotonic() < end:
+                try:
+                    sent += s.send(req[sent:])
+                except BlockingIOError:
+                    time.sleep(0.01)
+            time.sleep(1)
+            rss_stalled = a.rss_kb()
+            t = time.monotonic()
+            got = a.exchange(AFTER, len(AFTER_R), timeout=15)
+            waited = time.monotonic() - t
+            s.close()
+            run.check('host that never reads: dropped after the stall, next host served',
+                      got == AFTER_R and waited < 14 * SLOW, '%r after %.1f s' % (got, waited))
+            run.check('memory bounded while the host does not read',
+                      SLOW > 1 or rss_stalled < 8192, '%d kB' % rss_stalled)
+
         if run.want('half-close'):
             s = a.connect()
             s.sendall(AFTER)
@@ -405,13 +488,18 @@ def serial_cases(run, binary):
     p = subprocess.Popen([binary, '-m', 'isa-serial', '-p', os.ttyname(s)],
                          stdin=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        time.sleep(0.3)
-        lflag = termios.tcgetattr(s)[3]
+        end = time.monotonic() + 3 * SLOW     # until the agent has set it up
+        while True:
+            time.sleep(0.05)
+            lflag = termios.tcgetattr(s)[3]
+            if not (lflag & (termios.ECHO | termios.ICANON)) or time.monotonic() > end:
+                break
+        time.sleep(0.1)     # and flushed what was pending before it
         run.check('isa-serial line made raw (no echo, no canonical mode)',
                   not (lflag & (termios.ECHO | termios.ICANON)), oct(lflag))
         os.write(m, b'{"execute":"guest-ping","id":"tty"}\r\n' + AFTER)
         out = b''
-        end = time.monotonic() + 2
+        end = time.monotonic() + 2 * SLOW
         while len(out) < 58 and time.monotonic() < end:
             r, _, _ = select.select([m], [], [], 0.5)
             if r:
@@ -426,7 +514,7 @@ def serial_cases(run, binary):
 
 def cli_cases(run, binary):
     def cmd(*args):
-        p = subprocess.run([binary] + list(args), capture_output=True, timeout=10)
+        p = subprocess.run([binary] + list(args), capture_output=True, timeout=10 * SLOW)
         return p.returncode, p.stdout, p.stderr
 
     rc, out, _ = cmd('-V')
