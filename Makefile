@@ -12,6 +12,9 @@
 #   make check-asan           protocol suite on an ASan+UBSan build
 #   make check-valgrind       protocol suite under valgrind memcheck
 #   make fuzz FUZZ_SECONDS=60 libFuzzer targets (clang), seeded from the tests
+#   make install              PREFIX=/usr/local DESTDIR= QEMU_GA_LINK=yes
+#                             UNITS="systemd openrc initramfs-tools dracut"
+#   make install-static       the same with ./tinyqga-static
 
 CC ?= cc
 MUSL_CC ?= musl-gcc
@@ -49,7 +52,8 @@ CORE_SRCS = agent.c cli.c daemon.c dispatch.c args.c json.c log.c num.c fmt.c me
 SRCS = $(CORE_SRCS) $(GROUPS:%=cmds/%.c)
 HDRS = $(wildcard *.h) build/gen/commands.h build/gen/config.h
 
-.PHONY: all static size test vmtest bench check-asan check-valgrind fuzz clean FORCE
+.PHONY: all static size test vmtest bench check-asan check-valgrind fuzz install install-static \
+	install-bin install-units uninstall clean FORCE
 all: tinyqga
 
 # The command table: every QGA_COMMAND line of the selected groups, in
@@ -167,6 +171,63 @@ build/fuzz/fuzz_request: tests/fuzz/fuzz_request.c $(SRCS) $(HDRS)
 # Each target for FUZZ_SECONDS; the corpus grows in build/fuzz/corpus-*.
 fuzz: build/fuzz/fuzz_json build/fuzz/fuzz_request
 	@tests/fuzz/run $(FUZZ_SECONDS)
+
+# ---- install (GNU conventions) ----
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+DRACUTMODDIR ?= /usr/lib/dracut/modules.d
+INSTALL ?= install
+# QEMU_GA_LINK=yes: also $(SBINDIR)/qemu-ga, for tools that look for it
+QEMU_GA_LINK ?= no
+# UNITS: any of systemd openrc initramfs-tools dracut (packaging/)
+UNITS ?=
+FILL = sed 's|@SBINDIR@|$(SBINDIR)|g'
+
+install: tinyqga
+	@$(MAKE) -s install-bin BIN=tinyqga
+
+install-static: tinyqga-static
+	@$(MAKE) -s install-bin BIN=tinyqga-static
+
+install-bin:
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
+	$(INSTALL) -m 755 $(BIN) $(DESTDIR)$(SBINDIR)/tinyqga
+	$(INSTALL) -m 644 tinyqga.8 $(DESTDIR)$(MANDIR)/man8/tinyqga.8
+	@if [ "$(QEMU_GA_LINK)" = yes ]; then \
+	  echo "ln -sf tinyqga $(DESTDIR)$(SBINDIR)/qemu-ga"; \
+	  ln -sf tinyqga $(DESTDIR)$(SBINDIR)/qemu-ga; fi
+	@$(MAKE) -s install-units
+
+install-units:
+	@for u in $(UNITS); do case $$u in \
+	systemd) $(INSTALL) -d $(DESTDIR)$(SYSTEMDUNITDIR) && \
+	  $(FILL) packaging/systemd/qemu-guest-agent.service > \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)/qemu-guest-agent.service ;; \
+	openrc) $(INSTALL) -d $(DESTDIR)$(SYSCONFDIR)/init.d && \
+	  $(FILL) packaging/openrc/tinyqga > $(DESTDIR)$(SYSCONFDIR)/init.d/tinyqga && \
+	  chmod 755 $(DESTDIR)$(SYSCONFDIR)/init.d/tinyqga ;; \
+	initramfs-tools) for f in hooks/tinyqga scripts/init-top/tinyqga scripts/init-bottom/tinyqga; do \
+	  $(INSTALL) -d $$(dirname $(DESTDIR)$(SYSCONFDIR)/initramfs-tools/$$f) && \
+	  $(FILL) packaging/initramfs-tools/$$f > $(DESTDIR)$(SYSCONFDIR)/initramfs-tools/$$f && \
+	  chmod 755 $(DESTDIR)$(SYSCONFDIR)/initramfs-tools/$$f || exit 1; done ;; \
+	dracut) $(INSTALL) -d $(DESTDIR)$(DRACUTMODDIR)/99tinyqga && \
+	  for f in packaging/dracut/99tinyqga/*; do \
+	    $(FILL) $$f > $(DESTDIR)$(DRACUTMODDIR)/99tinyqga/$${f##*/} && \
+	    chmod 755 $(DESTDIR)$(DRACUTMODDIR)/99tinyqga/$${f##*/} || exit 1; done ;; \
+	*) echo "unknown unit kind $$u: systemd openrc initramfs-tools dracut" >&2; exit 1 ;; \
+	esac; echo "installed $$u files"; done
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/tinyqga $(DESTDIR)$(MANDIR)/man8/tinyqga.8
+	@[ -L $(DESTDIR)$(SBINDIR)/qemu-ga ] && rm -f $(DESTDIR)$(SBINDIR)/qemu-ga || true
+	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/qemu-guest-agent.service $(DESTDIR)$(SYSCONFDIR)/init.d/tinyqga
+	rm -f $(DESTDIR)$(SYSCONFDIR)/initramfs-tools/hooks/tinyqga \
+	  $(DESTDIR)$(SYSCONFDIR)/initramfs-tools/scripts/init-top/tinyqga \
+	  $(DESTDIR)$(SYSCONFDIR)/initramfs-tools/scripts/init-bottom/tinyqga
+	rm -rf $(DESTDIR)$(DRACUTMODDIR)/99tinyqga
 
 clean:
 	rm -rf build tinyqga tinyqga-static tests/json_test bench/client

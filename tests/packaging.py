@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""make install and the files of packaging/: what lands where, that the man
+page renders, and that the systemd unit's command line is one tinyqga
+accepts as the distributions fill it in.
+
+    tests/packaging.py BINARY
+
+Ends with "N passed, M failed".
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+passed = failed = 0
+
+
+def check(name, ok, detail=''):
+    global passed, failed
+    print('PASS' if ok else 'FAIL', name, '' if ok else detail)
+    passed += bool(ok)
+    failed += not ok
+
+
+def unit_argv(unit, env):
+    """ExecStart= of the unit, continuation lines joined, ${VAR} filled
+    from env as systemd does (unset: empty)."""
+    text = open(unit).read().replace('\\\n', ' ')
+    line = next(l for l in text.splitlines() if l.startswith('ExecStart='))
+    argv = line.split('=', 1)[1].split()
+    out = []
+    for a in argv:
+        for k in ('BLACKLIST_RPC', 'FSFREEZE_HOOK_PATHNAME'):
+            a = a.replace('${%s}' % k, env.get(k, ''))
+        out.append(a)
+    return out
+
+
+def main():
+    binary = os.path.abspath(sys.argv[1])
+    d = tempfile.mkdtemp(prefix='tqga-install-')
+    try:
+        r = subprocess.run(['make', '-s', '--no-print-directory', 'install-bin', 'BIN=' + binary,
+                            'DESTDIR=' + d, 'PREFIX=/usr', 'QEMU_GA_LINK=yes',
+                            'UNITS=systemd openrc initramfs-tools dracut'],
+                           cwd=ROOT, capture_output=True, text=True)
+        want = ['usr/sbin/tinyqga', 'usr/share/man/man8/tinyqga.8',
+                'usr/lib/systemd/system/qemu-guest-agent.service', 'etc/init.d/tinyqga',
+                'etc/initramfs-tools/hooks/tinyqga', 'etc/initramfs-tools/scripts/init-top/tinyqga',
+                'etc/initramfs-tools/scripts/init-bottom/tinyqga',
+                'usr/lib/dracut/modules.d/99tinyqga/module-setup.sh']
+        missing = [w for w in want if not os.path.exists(os.path.join(d, w))]
+        check('make install DESTDIR= PREFIX=/usr UNITS=...: every file in place',
+              r.returncode == 0 and not missing, (r.stderr, missing))
+        check('QEMU_GA_LINK=yes: qemu-ga is a link to tinyqga',
+              os.readlink(os.path.join(d, 'usr/sbin/qemu-ga')) == 'tinyqga')
+        unit = os.path.join(d, 'usr/lib/systemd/system/qemu-guest-agent.service')
+        body = open(unit).read()
+        check('unit: @SBINDIR@ filled in, bound to the port device, restarts',
+              '@' not in body and 'ExecStart=/usr/sbin/tinyqga' in body and
+              'BindsTo=dev-virtio\\x2dports-org.qemu.guest_agent.0.device' in body and
+              'Restart=always' in body and 'EnvironmentFile=-/etc/sysconfig/qemu-ga' in body)
+        argv = unit_argv(unit, {})
+        argv[0] = binary
+        r = subprocess.run(argv + ['-D'], capture_output=True, text=True,
+                           env=dict(os.environ, QGA_CONF='/nonexistent'))
+        check('unit command line with /etc/sysconfig/qemu-ga missing: accepted, '
+              'default hook, nothing blocked', r.returncode == 0 and
+              'fsfreeze-hook=/etc/qemu/fsfreeze-hook\n' in r.stdout and
+              'block-rpcs=\n' in r.stdout, r.stdout + r.stderr)
+        argv = unit_argv(unit, {'BLACKLIST_RPC': 'guest-file-open,guest-exec',
+                                'FSFREEZE_HOOK_PATHNAME': '/etc/qemu/hook.sh'})
+        argv[0] = binary
+        r = subprocess.run(argv + ['-D'], capture_output=True, text=True,
+                           env=dict(os.environ, QGA_CONF='/nonexistent'))
+        check('unit command line with BLACKLIST_RPC and FSFREEZE_HOOK_PATHNAME set',
+              r.returncode == 0 and 'fsfreeze-hook=/etc/qemu/hook.sh\n' in r.stdout and
+              'guest-file-open' in r.stdout and 'guest-exec' in r.stdout, r.stdout + r.stderr)
+        if shutil.which('man'):
+            r = subprocess.run(['man', '--warnings', '-l', os.path.join(d, 'usr/share/man/man8/tinyqga.8')],
+                               capture_output=True, text=True, env=dict(os.environ, MANWIDTH='80'))
+            check('man -l tinyqga.8 renders without warnings',
+                  r.returncode == 0 and 'DIFFERENCES FROM QEMU-GA' in r.stdout and not r.stderr.strip(),
+                  r.stderr[:500])
+        else:
+            print('SKIP man page rendering: man not installed')
+        for f in ('etc/init.d/tinyqga', 'etc/initramfs-tools/scripts/init-top/tinyqga',
+                  'etc/initramfs-tools/hooks/tinyqga'):
+            r = subprocess.run(['sh', '-n', os.path.join(d, f)], capture_output=True, text=True)
+            check('%s: valid sh' % f, r.returncode == 0, r.stderr)
+        r = subprocess.run(['make', '-s', '--no-print-directory', 'uninstall', 'DESTDIR=' + d,
+                            'PREFIX=/usr'], cwd=ROOT, capture_output=True, text=True)
+        left = [os.path.join(p, f) for p, _, fs in os.walk(d) for f in fs]
+        check('make uninstall removes every file', r.returncode == 0 and not left, left)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+    print('%d passed, %d failed' % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
