@@ -52,7 +52,7 @@ CORE_SRCS = agent.c cli.c daemon.c dispatch.c args.c json.c log.c num.c fmt.c me
 SRCS = $(CORE_SRCS) $(GROUPS:%=cmds/%.c)
 HDRS = $(wildcard *.h) build/gen/commands.h build/gen/config.h
 
-.PHONY: all static size test vmtest bench check-asan check-valgrind fuzz install install-static \
+.PHONY: all static size test vmtest bench cross check-asan check-valgrind fuzz install install-static \
 	install-bin install-units uninstall clean FORCE
 all: tinyqga
 
@@ -122,6 +122,9 @@ test: tinyqga tests/json_test
 	 else echo "note: valgrind not found, memcheck run skipped"; fi
 	@if command -v $(FUZZ_CC) >/dev/null; then $(MAKE) -s build/fuzz/fuzz_json build/fuzz/fuzz_request; \
 	 else echo "note: $(FUZZ_CC) not found, fuzzers skipped"; fi
+	@if command -v aarch64-linux-gnu-gcc >/dev/null; then \
+	  $(MAKE) -s build/cross/tinyqga-aarch64-linux-gnu; \
+	 else echo "note: aarch64-linux-gnu-gcc not found, cross build not tested"; fi
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run
 
 # Just the real-guest test: a busybox initramfs under QEMU.
@@ -171,6 +174,20 @@ build/fuzz/fuzz_request: tests/fuzz/fuzz_request.c $(SRCS) $(HDRS)
 # Each target for FUZZ_SECONDS; the corpus grows in build/fuzz/corpus-*.
 fuzz: build/fuzz/fuzz_json build/fuzz/fuzz_request
 	@tests/fuzz/run $(FUZZ_SECONDS)
+
+# ---- other architectures: Debian's cross compilers, glibc static ----
+# (Debian packages no musl cross toolchain.)  `make cross` builds each one
+# whose compiler is installed; tests/cross runs the protocol suite on them
+# under qemu-user.
+CROSS_ARCHES ?= aarch64-linux-gnu arm-linux-gnueabihf riscv64-linux-gnu i686-linux-gnu
+build/cross/tinyqga-%: $(SRCS) $(HDRS) Makefile
+	@mkdir -p $(@D)
+	$*-gcc $(WARN) $(STATIC_CFLAGS) $(SIZE_FLAGS) -static -s -Ibuild/gen -o $@ $(SRCS)
+
+cross:
+	@for a in $(CROSS_ARCHES); do \
+	  if command -v $$a-gcc >/dev/null; then $(MAKE) -s build/cross/tinyqga-$$a || exit 1; \
+	  else echo "note: $$a-gcc not found (apt-get install gcc-$$a), skipped"; fi; done
 
 # ---- install (GNU conventions) ----
 PREFIX ?= /usr/local
