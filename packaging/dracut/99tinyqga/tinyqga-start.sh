@@ -1,6 +1,6 @@
 #!/bin/sh
 # udev runs; the port appears after the trigger, and -r waits for it.
-getargbool 1 tinyqga || return 0
+getargbool 1 rd.tinyqga tinyqga || return 0	# rd.tinyqga=0 keeps it off
 modprobe -q virtio_pci
 modprobe -q virtio_console
 mkdir -p /run/tinyqga
