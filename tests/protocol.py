@@ -432,6 +432,47 @@ def connection_cases(run, binary):
             run.check('%d requests cut in random chunks: the same replies' % len(small),
                       bytes(out) == want, first_diff(bytes(out), want))
 
+        if run.want('differential'):
+            # random JSON from Python's encoder, echoed back as the id: the
+            # echo must decode, with Python's json, to the value sent
+            import json
+            import random
+            rnd = random.Random(99)
+            chars = 'aZ09 "\\/\b\f\n\r\t\x01\x1f\x7f\u00e9\u20ac\U0001F600\'{}[],:'
+
+            def value(depth):
+                k = rnd.randrange(8 if depth < 6 else 5)
+                if k == 0:
+                    return rnd.randrange(-2**63, 2**63)
+                if k == 1:
+                    return rnd.choice([0.0, -2.5, 1e300, 5e-324, rnd.uniform(-1e6, 1e6)])
+                if k == 2:
+                    return ''.join(rnd.choice(chars) for _ in range(rnd.randrange(12)))
+                if k == 3:
+                    return rnd.choice([True, False, None])
+                if k == 4:
+                    return rnd.randrange(2**63, 2**64)      # uint64 range
+                if k in (5, 6):
+                    return {''.join(rnd.choice(chars) for _ in range(rnd.randrange(1, 6))):
+                            value(depth + 1) for _ in range(rnd.randrange(4))}
+                return [value(depth + 1) for _ in range(rnd.randrange(4))]
+            bad = []
+            s = a.connect()
+            s.settimeout(5 * SLOW)
+            buf = b''
+            for i in range(500):
+                v = value(0)
+                text = json.dumps(v, ensure_ascii=rnd.random() < 0.5)
+                s.sendall(b'{"execute":"guest-ping","id":' + text.encode() + b'}')
+                while b'\n' not in buf:
+                    buf += s.recv(1 << 16)
+                line, buf = buf.split(b'\n', 1)
+                got = json.loads(line).get('id', 'no id')
+                if got != v:
+                    bad.append((text, line))
+            s.close()
+            run.check('500 random values echoed as Python\'s json reads them', not bad, bad[:2])
+
         if run.want('never reads'):
             # a host that writes and never reads: the replies fill the
             # socket, the agent waits OUT_STALL_MS (10 s) for progress, then
