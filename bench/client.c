@@ -329,9 +329,9 @@ static void mode_mixed(const char *sock, long n, const char *path)
 	printf("%.0f\n", done / ((now_us() - t0) / 1e6));
 }
 
-static void mode_startup(const char *sock, char **argv)
+/* fork and exec argv with stdout and stderr on /dev/null */
+static pid_t spawn_quiet(char **argv)
 {
-	double t0 = now_us(), t;
 	pid_t pid = fork();
 
 	if (pid < 0)
@@ -343,6 +343,14 @@ static void mode_startup(const char *sock, char **argv)
 		execv(argv[0], argv);
 		_exit(127);
 	}
+	return pid;
+}
+
+static void mode_startup(const char *sock, char **argv)
+{
+	double t0 = now_us(), t;
+	pid_t pid = spawn_quiet(argv);
+
 	for (;;) {
 		int fd = try_connect(sock);
 		if (fd >= 0) {
@@ -380,18 +388,8 @@ static void mode_startup(const char *sock, char **argv)
 static void mode_spawn(char **argv)
 {
 	double t0 = now_us();
-	pid_t pid = fork();
 
-	if (pid < 0)
-		die("fork");
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-		dup2(null, 1);
-		dup2(null, 2);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	waitpid(pid, NULL, 0);
+	waitpid(spawn_quiet(argv), NULL, 0);
 	printf("%.0f\n", now_us() - t0);
 }
 
