@@ -18,6 +18,7 @@
 #include "log.h"
 #include "options.h"
 #include "port.h"
+#include "power.h"
 #include "state.h"
 
 struct settings settings;
@@ -72,6 +73,11 @@ static int serve_loop(struct port *p, int sfd, bool retry, struct json_stream *j
 		if (thaw_in >= 0 && (timeout < 0 || thaw_in < timeout))
 			timeout = thaw_in;
 #endif
+#if HAVE_POWER
+		int force_in = power_grace_ms();
+		if (force_in >= 0 && (timeout < 0 || force_in < timeout))
+			timeout = force_in;
+#endif
 
 		pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 		if (down)
@@ -106,6 +112,9 @@ static int serve_loop(struct port *p, int sfd, bool retry, struct json_stream *j
 #endif
 #if HAVE_FREEZE
 		freeze_auto_thaw();
+#endif
+#if HAVE_POWER
+		power_grace_check();
 #endif
 		if (down) {
 			if (n != 0)

@@ -1,20 +1,49 @@
 /* cmds/power.c - guest-shutdown, guest-suspend-disk, guest-suspend-ram,
- * guest-suspend-hybrid.  None replies when it succeeds.
+ * guest-suspend-hybrid.  None replies when it succeeds, so a shutdown
+ * that is not going to happen must be made to happen or reported: the
+ * host waits for QEMU's SHUTDOWN/RESET event, not for an answer.
  *
- * Beyond qemu-ga: a guest with no shutdown program (a busybox initramfs)
- * is still shut down, by syncing and calling reboot(2) itself; suspend
- * falls back to /sys/power directly, hybrid sleep included. */
+ * guest-shutdown, in order (README, "Shutdown"):
+ *  1. In a PID namespace of its own (a container on the guest), the
+ *     container's programs and reboot(2) would end the container, not the
+ *     machine: sync, then /proc/sysrq-trigger ('o' power off, 'b' reboot),
+ *     or an error saying why it cannot.
+ *  2. As newest qemu-ga: /sbin/poweroff|halt|reboot without arguments,
+ *     else /sbin/shutdown -h -P|-H|-r +0.  A busybox or toybox applet only
+ *     signals PID 1, and PID 1 drops signals it neither catches nor
+ *     blocks (a shell-script /init): such a program is skipped.
+ *  3. No program that would act: sync and reboot(2) ourselves.
+ *  4. A program exited 0 but the agent is still running SHUTDOWN_GRACE_MS
+ *     later: nothing is bringing the machine down, sync and reboot(2).
+ *     Not under systemd, whose own job timeouts finish what it accepted.
+ * Suspend falls back to /sys/power directly, hybrid sleep included. */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/reboot.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../agent.h"
 #include "../helper.h"
 #include "../log.h"
+#include "../power.h"
 #include "../sysread.h"
 #include "../fmt.h"
+
+/* How long a shutdown program that exited 0 has to bring the machine
+ * down before the agent does it.  Orderly paths stop the agent well
+ * within it (sysvinit and OpenRC stop it among the first services,
+ * busybox init after its ::shutdown: actions); it stays under libvirt's
+ * 60 s wait for the guest's SHUTDOWN event. */
+#define SHUTDOWN_GRACE_MS 30000
+/* The kernel's inode for the initial PID namespace (PROC_PID_INIT_INO). */
+#define PID_NS_INIT_INO 0xEFFFFFFCUL
+#define PID1_STATUS_MAX 2048
 
 struct shutdown_args {
 	const char *mode;
@@ -25,46 +54,179 @@ static const struct arg_spec shutdown_spec[] = {
 	ARG_END
 };
 
+struct power_mode {
+	const char *name, *applet, *shutdown_flags[2];
+	int how;	/* reboot(2) */
+	int signal;	/* what busybox's applet sends PID 1 */
+	char sysrq;	/* 0: none for it */
+};
+
+static const struct power_mode power_modes[] = {
+	{ "powerdown", "/sbin/poweroff", { "-P", "+0" }, RB_POWER_OFF, SIGUSR2, 'o' },
+	{ "halt", "/sbin/halt", { "-H", "+0" }, RB_HALT_SYSTEM, SIGUSR1, 0 },
+	{ "reboot", "/sbin/reboot", { "+0", NULL }, RB_AUTOBOOT, SIGTERM, 'b' },
+};
+
+static const struct power_mode *grace_mode;	/* armed by a program that exited 0 */
+static struct timespec grace_from;
+
+static bool in_container(void)
+{
+	struct stat st;
+
+	/* no /proc (an early initramfs): the initial namespace */
+	return stat("/proc/self/ns/pid", &st) == 0 && st.st_ino != PID_NS_INIT_INO;
+}
+
+/* A hex mask of /proc/PID/status, e.g. "SigCgt:\t0000000000014a03". */
+static bool status_mask(const char *status, const char *key, unsigned long long *mask)
+{
+	const char *p = str_find(status, key);
+
+	if (!p)
+		return false;
+	*mask = 0;
+	for (p += strlen(key); (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'); p++)
+		*mask = *mask << 4 | (unsigned)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
+	return true;
+}
+
+/* Would PID 1 act on sig?  The kernel drops signals to init that it
+ * neither catches nor blocks (blocked ones wait for a signalfd, as in
+ * systemd).  Unknown (no /proc): assume yes, the grace period covers it. */
+static bool init_takes(int sig)
+{
+	char status[PID1_STATUS_MAX];
+	unsigned long long blocked, caught;
+
+	if (sys_read("/proc/1/status", status, sizeof(status)) < 0 ||
+	    !status_mask(status, "SigBlk:\t", &blocked) || !status_mask(status, "SigCgt:\t", &caught))
+		return true;
+	return ((blocked | caught) >> (sig - 1)) & 1;
+}
+
+/* busybox's and toybox's halt/poweroff/reboot signal PID 1 and exit 0. */
+static bool only_signals_init(const char *program)
+{
+	char real[PATH_MAX];
+	const char *base;
+
+	if (!sys_realpath(program, real))
+		return false;
+	base = strrchr(real, '/') + 1;
+	return !strncmp(base, "busybox", 7) || !strncmp(base, "toybox", 6);
+}
+
+static int power_off_now(struct call *c, const struct power_mode *m)
+{
+	log_msg(LOG_MESSAGE, "guest-shutdown: syncing and calling reboot(2) for %s", m->name);
+	sync();
+	reboot(m->how);
+	int e = errno;
+	log_error("guest-shutdown: reboot(2): %s", strerror(e));
+	return call_error(c, "child process has failed to shutdown: %s", strerror(e));
+}
+
+static int shutdown_container(struct call *c, const struct power_mode *m)
+{
+	static const char *const why = "guest-shutdown: the agent runs in a PID namespace of its "
+				       "own, where reboot(2) and shutdown programs end the container, "
+				       "not the machine";
+	int fd, e;
+
+	if (!m->sysrq)
+		return call_error(c, "%s; %s is not possible from there (the kernel's sysrq "
+				  "has power-off and reboot only)", why, m->name);
+	log_msg(LOG_MESSAGE, "guest-shutdown: in a PID namespace: syncing, sysrq '%c'", m->sysrq);
+	sync();
+	fd = open("/proc/sysrq-trigger", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd >= 0 && write(fd, &m->sysrq, 1) == 1) {
+		close(fd);
+		return 0;
+	}
+	e = errno;
+	if (fd >= 0)
+		close(fd);
+	return call_error(c, "%s; /proc/sysrq-trigger: %s", why, strerror(e));
+}
+
+/* Run a program that exited 0: under systemd that is final; elsewhere
+ * the grace period starts. */
+static int run_shutdown_program(struct call *c, const struct power_mode *m, char *const argv[])
+{
+	if (run_helper(c, "shutdown", argv, NULL) < 0)
+		return -1;
+	if (access("/run/systemd/system", F_OK) != 0) {
+		grace_mode = m;
+		clock_gettime(CLOCK_MONOTONIC, &grace_from);
+	}
+	return 0;
+}
+
 static int guest_shutdown(struct call *c, struct shutdown_args *a)
 {
-	static const char *const fallback[3][3] = {
-		{ "-h", "-P", "+0" }, { "-h", "-H", "+0" }, { "-r", "+0", NULL },
-	};
-	static const struct { const char *mode, *program; int how; } modes[] = {
-		{ "powerdown", "/sbin/poweroff", RB_POWER_OFF },
-		{ "halt", "/sbin/halt", RB_HALT_SYSTEM },
-		{ "reboot", "/sbin/reboot", RB_AUTOBOOT },
-	};
 	const char *mode = a->mode ? a->mode : "powerdown";
-	int i;
+	const struct power_mode *m = power_modes;
+	char *argv[6] = { NULL };
 
 	log_command("guest-shutdown called, mode: %s", mode);
-	for (i = 0; i < 3 && strcmp(modes[i].mode, mode); i++)
-		;
-	if (i == 3)	/* sic: qemu-ga's text has no closing parenthesis */
+	while (m < power_modes + 3 && strcmp(m->name, mode))
+		m++;
+	if (m == power_modes + 3)	/* sic: qemu-ga's text has no closing parenthesis */
 		return call_error(c, "mode is invalid (valid values are: halt|powerdown|reboot");
 	out_flush(c->out);	/* replies to earlier requests go first */
-	if (access(modes[i].program, X_OK) == 0) {
-		char *argv[] = { (char *)modes[i].program, NULL };
-		return run_helper(c, "shutdown", argv, NULL);
+	if (in_container())
+		return shutdown_container(c, m);
+	bool init_ignores = !init_takes(m->signal);
+	if (access(m->applet, X_OK) == 0) {
+		if (!(init_ignores && only_signals_init(m->applet))) {
+			argv[0] = (char *)m->applet;
+			return run_shutdown_program(c, m, argv);
+		}
+		log_msg(LOG_MESSAGE, "guest-shutdown: %s would only signal PID 1, which ignores it",
+			m->applet);
 	}
-	if (access("/sbin/shutdown", X_OK) == 0) {	/* what 7.2 always ran */
-		char *argv[6] = { "/sbin/shutdown" };
-		int n = 1;
-		for (int k = 0; k < 3 && fallback[i][k]; k++)
-			argv[n++] = (char *)fallback[i][k];
+	if (access("/sbin/shutdown", X_OK) == 0 &&	/* what 7.2 always ran */
+	    !(init_ignores && only_signals_init("/sbin/shutdown"))) {
+		int n = 0;
+		argv[n++] = "/sbin/shutdown";
+		argv[n++] = m == power_modes + 2 ? "-r" : "-h";
+		for (int k = 0; k < 2 && m->shutdown_flags[k]; k++)
+			argv[n++] = (char *)m->shutdown_flags[k];
 		argv[n++] = "hypervisor initiated shutdown";
-		argv[n] = NULL;
-		return run_helper(c, "shutdown", argv, NULL);
+		return run_shutdown_program(c, m, argv);
 	}
-	/* no program for it: do it ourselves, data on disk first */
-	log_msg(LOG_MESSAGE, "no shutdown program, calling reboot(2) for %s", mode);
-	sync();
-	reboot(modes[i].how);
-	return call_error(c, "child process has failed to shutdown: %s", strerror(errno));
+	return power_off_now(c, m);
 }
 QGA_COMMAND(7, guest_shutdown, "guest-shutdown", shutdown_spec, struct shutdown_args,
 	    CMD_NO_SUCCESS_RESPONSE);
+
+int power_grace_ms(void)
+{
+	struct timespec now;
+	long long left;
+
+	if (!grace_mode)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	left = SHUTDOWN_GRACE_MS - ((now.tv_sec - grace_from.tv_sec) * 1000LL +
+				    (now.tv_nsec - grace_from.tv_nsec) / 1000000);
+	return left > 0 ? (int)left : 0;
+}
+
+void power_grace_check(void)
+{
+	struct call c = { 0 };
+	const struct power_mode *m = grace_mode;
+
+	if (power_grace_ms() != 0)
+		return;
+	grace_mode = NULL;
+	log_msg(LOG_WARNING, "guest-shutdown: the program exited 0 but the machine is still up "
+		"after %d s", SHUTDOWN_GRACE_MS / 1000);
+	power_off_now(&c, m);
+	call_error_free(&c);
+}
 
 enum { SUSPEND_DISK, SUSPEND_RAM, SUSPEND_HYBRID };
 

@@ -180,6 +180,11 @@ def sysfs(r, b):
 
 
 def shutdown(r, b):
+    """The agent in a PID namespace of its own, as in a container on the
+    guest: the container's programs and reboot(2) would end only the
+    container, so it goes to /proc/sysrq-trigger.  That file is always a
+    fixture here (bound over the real one, or the agent never starts):
+    the real one would power this machine off."""
     if os.getuid() != 0 or subprocess.call(['unshare', '-m', '-p', '-f', '--mount-proc', 'true'],
                                            stderr=subprocess.DEVNULL) != 0:
         print('SKIP shutdown: needs root and unshare for private mount and PID namespaces')
@@ -187,39 +192,59 @@ def shutdown(r, b):
     d = tempfile.mkdtemp(prefix='tqga-shutdown-')
     sbin = d + '/sbin'
     os.makedirs(sbin)
-    # with a poweroff program: it runs, without arguments, and no reply comes
     put(d, '/sbin/poweroff', '#!/bin/sh\necho "$@" > %s/ran\n' % d, 0o755)
-    script = ('mount --bind %s /sbin && exec %s -m unix-listen -p %s/s -t %s' % (sbin, b, d, d))
-    ns = ['unshare', '-m', '-p', '-f', '--kill-child', '--mount-proc', 'sh', '-c', script]
-    p = subprocess.Popen(ns, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        if os.path.exists(d + '/s'):
-            break
-        time.sleep(0.05)
+    put(d, '/rq/sysrq', '')
     a = Agent.__new__(Agent)
     a.sock = d + '/s'
-    raw = a.exchange(b'{"execute":"guest-shutdown"}{"execute":"guest-ping"}', timeout=2)
-    r.check('shutdown runs /sbin/poweroff without arguments, replies nothing',
-            raw == b'{"return": {}}\n' and open(d + '/ran').read() == '\n', raw)
-    p.kill()
-    p.wait()
-    # with no program at all: reboot(2) itself; in a PID namespace that ends
-    # the namespace's init (the agent) instead of the machine
-    os.unlink(sbin + '/poweroff')
-    os.unlink(d + '/s')
-    p = subprocess.Popen(ns, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
+
+    def start(ro=False):
+        """The agent in new PID and mount namespaces, its /proc a tmpfs of
+        links into a real procfs but for sysrq-trigger, a link to the
+        fixture (on a read-only bind mount if ro).  Works whether or not
+        this kernel has sysrq; the real file is never reachable."""
         if os.path.exists(d + '/s'):
-            break
-        time.sleep(0.05)
-    raw = a.exchange(b'{"execute":"guest-ping"}{"execute":"guest-shutdown","arguments":{"mode":"halt"}}', timeout=2)
+            os.unlink(d + '/s')
+        fix = d + '/fix'
+        os.makedirs(fix + '/real', exist_ok=True)
+        script = ('set -e; mount --bind {sbin} /sbin; mount -t proc proc {fix}/real; '
+                  'mount -t tmpfs tmpfs /proc; for e in {fix}/real/*; do ln -s $e /proc/${{e##*/}}; done; '
+                  'rm /proc/sysrq-trigger 2>/dev/null || true; ln -s {d}/rq/sysrq /proc/sysrq-trigger; '
+                  '{ro}exec {b} -m unix-listen -p {d}/s -t {d}').format(
+            sbin=sbin, fix=fix, d=d, b=b,
+            ro='mount --bind {r} {r}; mount -o remount,bind,ro {r}; '.format(r=d + '/rq') if ro else '')
+        p = subprocess.Popen(['unshare', '-m', '-p', '-f', '--kill-child',
+                              'sh', '-c', script], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            if os.path.exists(d + '/s'):
+                break
+            time.sleep(0.05)
+        return p
+
     try:
-        rc = p.wait(5)
-    except subprocess.TimeoutExpired:
+        p = start()
+        raw = a.exchange(b'{"execute":"guest-shutdown"}{"execute":"guest-ping"}', timeout=2)
+        r.check('in a PID namespace: power-off through sysrq \'o\', not the container\'s poweroff; '
+                'no reply', raw == b'{"return": {}}\n' and open(d + '/rq/sysrq').read() == 'o' and
+                not os.path.exists(d + '/ran'), raw)
+        raw = a.exchange(b'{"execute":"guest-shutdown","arguments":{"mode":"reboot"}}', timeout=2)
+        r.check('in a PID namespace: reboot through sysrq \'b\'',
+                raw == b'' and open(d + '/rq/sysrq').read() == 'b', raw)
+        rep = json.loads(a.exchange(b'{"execute":"guest-shutdown","arguments":{"mode":"halt"}}',
+                                    timeout=2))
+        r.check('in a PID namespace: halt is refused, saying why',
+                'PID namespace' in rep['error']['desc'] and 'halt is not possible' in rep['error']['desc'],
+                rep)
         p.kill()
-        rc = None
-    r.check('no shutdown program: sync and reboot(2); only the ping is answered',
-            raw == b'{"return": {}}\n' and rc is not None, (raw, rc))
+        p.wait()
+        p = start(ro=True)
+        rep = json.loads(a.exchange(b'{"execute":"guest-shutdown"}', timeout=2))
+        r.check('in a PID namespace, sysrq read-only: a clear error, and the agent stays',
+                rep['error']['desc'].endswith('/proc/sysrq-trigger: Read-only file system') and
+                a.exchange(b'{"execute":"guest-ping"}', timeout=2) == b'{"return": {}}\n', rep)
+    finally:
+        p.kill()
+        p.wait()
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def freeze(r, b):

@@ -1,0 +1,11 @@
+/* power.h - the shutdown grace period, for the main loop (cmds/power.c). */
+#ifndef TINYQGA_POWER_H
+#define TINYQGA_POWER_H
+
+/* ms until a shutdown that did not happen is forced (0: now), -1 if none
+ * is pending. */
+int power_grace_ms(void);
+/* When due: sync and reboot(2), the shutdown program having done nothing. */
+void power_grace_check(void);
+
+#endif
