@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,6 +45,8 @@
 /* The kernel's inode for the initial PID namespace (PROC_PID_INIT_INO). */
 #define PID_NS_INIT_INO 0xEFFFFFFCUL
 #define PID1_STATUS_MAX 2048
+#define INIT_LOOKS 3		/* looks at PID 1 before calling it deaf */
+#define INIT_LOOK_US 20000
 
 struct shutdown_args {
 	const char *mode;
@@ -91,18 +94,47 @@ static bool status_mask(const char *status, const char *key, unsigned long long 
 	return true;
 }
 
+/* Is PID 1 waiting in sigtimedwait()?  The kernel unblocks the waited
+ * signals for the wait, so SigBlk does not show them then (busybox init
+ * sits there between events). */
+static bool init_waits_for_signals(void)
+{
+	char line[128];
+	uint64_t nr;
+
+	if (sys_read("/proc/1/syscall", line, sizeof(line)) <= 0)
+		return false;
+	line[strcspn(line, " \n")] = 0;
+	if (!parse_u64(line, 10, &nr))
+		return false;
+#ifdef SYS_rt_sigtimedwait_time64
+	if (nr == SYS_rt_sigtimedwait_time64)
+		return true;
+#endif
+	return nr == SYS_rt_sigtimedwait;
+}
+
 /* Would PID 1 act on sig?  The kernel drops signals to init that it
- * neither catches nor blocks (blocked ones wait for a signalfd, as in
- * systemd).  Unknown (no /proc): assume yes, the grace period covers it. */
+ * neither catches nor blocks (a shell-script /init); blocked ones wait
+ * for a signalfd (systemd) or sigtimedwait (busybox init).  Unknown (no
+ * /proc): assume yes, the grace period covers it. */
 static bool init_takes(int sig)
 {
 	char status[PID1_STATUS_MAX];
 	unsigned long long blocked, caught;
 
-	if (sys_read("/proc/1/status", status, sizeof(status)) < 0 ||
-	    !status_mask(status, "SigBlk:\t", &blocked) || !status_mask(status, "SigCgt:\t", &caught))
-		return true;
-	return ((blocked | caught) >> (sig - 1)) & 1;
+	/* the two files are read apart: a PID 1 leaving the wait between
+	 * them looks deaf once, never INIT_LOOKS times */
+	for (int look = 0; look < INIT_LOOKS; look++) {
+		if (sys_read("/proc/1/status", status, sizeof(status)) < 0 ||
+		    !status_mask(status, "SigBlk:\t", &blocked) ||
+		    !status_mask(status, "SigCgt:\t", &caught))
+			return true;
+		if ((((blocked | caught) >> (sig - 1)) & 1) || init_waits_for_signals())
+			return true;
+		usleep(INIT_LOOK_US);
+	}
+	return false;
 }
 
 /* busybox's and toybox's halt/poweroff/reboot signal PID 1 and exit 0. */
