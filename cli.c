@@ -397,7 +397,16 @@ static void usage(const char *argv0)
 	       "                    due to an error which may be recoverable in the future\n"
 	       "                    (virtio-serial driver re-install, serial device hot\n"
 	       "                    plug/unplug, etc.)\n"
-	       "  -h, --help        display this help and exit\n", argv0);
+	       "  -h, --help        display this help and exit\n\n"
+	       "guest-shutdown (powerdown, halt, reboot), in this order:\n"
+	       "  in a PID namespace of its own (a container): sync, then\n"
+	       "    /proc/sysrq-trigger ('o', 'b'; halt is refused), or an error;\n"
+	       "  /sbin/poweroff|halt|reboot, else /sbin/shutdown -h -P|-H|-r +0, skipping\n"
+	       "    busybox's and toybox's applets when PID 1 would drop their signal\n"
+	       "    (a shell-script /init);\n"
+	       "  no such program: sync and reboot(2);\n"
+	       "  a program exited 0 but the machine is still up 30 s later (and PID 1\n"
+	       "    is not systemd): sync and reboot(2).\n", argv0);
 }
 
 /* Key file escaping of a string value, as g_key_file_set_string. */
