@@ -7,10 +7,12 @@
  * planted as ~/.ssh or ~/.ssh/authorized_keys cannot redirect a write
  * elsewhere, and they are replaced atomically (temp file, fsync, rename).
  *
- * Without chpasswd (a minimal image) the password is written to
- * /etc/shadow by the agent itself: hashed with SHA-512 crypt
- * (sha512crypt.c) and a random salt unless already crypted, under the shadow lock, through a temp file
- * renamed over the old one, so a crash leaves the old or the new file. */
+ * Without chpasswd (a minimal image) the password is written by the
+ * agent itself, as busybox's chpasswd does: into /etc/shadow, or the
+ * passwd field of /etc/passwd where shadow has no line for the user;
+ * hashed with SHA-512 crypt (sha512crypt.c) and a random salt unless
+ * already crypted, under the account lock, through a temp file renamed
+ * over the old one, so a crash leaves the old or the new file. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>	/* renameat */
@@ -31,7 +33,8 @@
 #include "../sysread.h"
 
 #define KEYS_FILE_MAX (1 << 20)		/* authorized_keys read at most */
-#define SHADOW_MAX (4 << 20)		/* /etc/shadow read at most */
+#define ACCOUNT_FILE_MAX (4 << 20)	/* /etc/shadow or /etc/passwd rewritten at most */
+#define ACCOUNT_LOCK_TRIES 30		/* 100 ms apart: shadow-utils waits 15 s, the loop cannot */
 
 struct user {
 	char name[64], home[512];
@@ -387,81 +390,108 @@ static const char *hash_password(const char *plain)
 	return sha512_crypt(plain, salt, out);
 }
 
-/* The shadow lock, as lckpwdf(): a write lock on /etc/.pwd.lock. */
-static int shadow_lock(void)
+/* The account lock, as lckpwdf(): a write lock on /etc/.pwd.lock, taken
+ * without waiting longer than ACCOUNT_LOCK_TRIES * 100 ms. */
+static int account_lock(void)
 {
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-	int fd = sys_open("/etc/.pwd.lock", O_WRONLY | O_CREAT), tries = 150;
+	int fd = sys_open("/etc/.pwd.lock", O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK), tries;
 
-	while (fd >= 0 && fcntl(fd, F_SETLK, &fl) < 0 && tries-- > 0)
+	if (fd >= 0)
+		fchmod(fd, 0600);	/* a lock file others can read can be held by them */
+	for (tries = 0; fd >= 0 && fcntl(fd, F_SETLK, &fl) < 0; tries++) {
+		if (tries == ACCOUNT_LOCK_TRIES) {
+			close(fd);
+			return -1;
+		}
 		usleep(100000);
-	if (fd >= 0 && tries < 0) {
-		close(fd);
-		return -1;
 	}
 	return fd;
 }
 
-static int set_shadow(struct call *c, const char *user, const char *hash)
+/* Write one line of an account file: name:HASH then, for shadow, the
+ * day of the change, then the rest of the old line as it was. */
+static int write_account_line(int out, const char *line, size_t n, size_t ulen,
+			      const char *hash, bool shadow)
+{
+	const char *end = line + n, *f3 = memchr(line + ulen + 1, ':', n - ulen - 1), *rest;
+	char day[32];
+	size_t d = 0;
+
+	if (!f3)	/* name:pw only */
+		f3 = end - (end[-1] == '\n');
+	rest = f3;
+	if (shadow) {
+		rest = f3 < end && *f3 == ':' ? memchr(f3 + 1, ':', (size_t)(end - f3 - 1)) : NULL;
+		d = fmt(day, sizeof(day), ":%lld", (long long)(time(NULL) / 86400));
+		if (!rest)
+			rest = "\n", end = rest + 1;
+	}
+	if (write_all(out, line, ulen + 1) < 0 || write_all(out, hash, strlen(hash)) < 0 ||
+	    write_all(out, day, d) < 0 || write_all(out, rest, (size_t)(end - rest)) < 0)
+		return -1;
+	return 0;
+}
+
+/* Put hash into user's line of /etc/FILE (shadow or passwd), through a
+ * temp file renamed over it: owner and mode kept, nothing half-written.
+ * 1 if the file has no line for the user (left as it was), 0 when done,
+ * -1 after call_error(); errno ENOENT is left for a missing file. */
+static int set_account_hash(struct call *c, const char *file, const char *user, const char *hash)
 {
 	static const char *const act = "failed to set user password";
-	int lock = shadow_lock(), dir = -1, in = -1, out = -1, e = 0, found = 0;
+	char tmp[32];
+	int dir, in = -1, out = -1, e = 0, found = 0;
 	char *buf = NULL;
-	size_t len = 0;
 	struct stat st;
 	ssize_t r;
 
-	if (lock < 0)
-		return call_error(c, "%s: cannot lock /etc/.pwd.lock", act);
+	fmt(tmp, sizeof(tmp), "%s.tinyqga", file);
 	dir = sys_open("/etc", O_RDONLY | O_DIRECTORY);
-	in = dir < 0 ? -1 : openat(dir, "shadow", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	buf = mem_alloc(SHADOW_MAX + 1024);
-	if (in < 0 || !buf || fstat(in, &st) < 0) {
+	in = dir < 0 ? -1 : openat(dir, file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (in < 0 && errno == ENOENT) {
+		if (dir >= 0)
+			close(dir);
+		return 1;
+	}
+	if (in < 0 || fstat(in, &st) < 0) {
 		e = errno;
 		goto done;
 	}
-	if ((r = read_upto(in, buf, SHADOW_MAX)) < 0) {
-		e = errno;
+	if (!S_ISREG(st.st_mode) || st.st_size > ACCOUNT_FILE_MAX) {
+		e = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
 		goto done;
 	}
-	len = (size_t)r;
-	unlinkat(dir, "shadow.tinyqga", 0);
-	out = openat(dir, "shadow.tinyqga", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (!(buf = mem_alloc(ACCOUNT_FILE_MAX + 1)) || (r = read_upto(in, buf, ACCOUNT_FILE_MAX + 1)) < 0) {
+		e = buf ? errno : ENOMEM;
+		goto done;
+	}
+	if (r > ACCOUNT_FILE_MAX) {	/* grew since fstat: never a partial copy */
+		e = EFBIG;
+		goto done;
+	}
+	unlinkat(dir, tmp, 0);
+	out = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (out < 0 || fchown(out, st.st_uid, st.st_gid) < 0 || fchmod(out, st.st_mode & 07777) < 0) {
 		e = errno;
 		goto done;
 	}
 	size_t ulen = strlen(user);
-	for (char *line = buf, *end = buf + len; line < end;) {
+	for (char *line = buf, *end = buf + r; line < end;) {
 		char *nl = memchr(line, '\n', (size_t)(end - line));
 		size_t n = nl ? (size_t)(nl - line) + 1 : (size_t)(end - line);
-		if (!found && n > ulen && !strncmp(line, user, ulen) && line[ulen] == ':') {
-			/* name:HASH:lastchange:rest */
-			char *f2 = line + ulen + 1, *f3 = memchr(f2, ':', n - ulen - 1);
-			char head[96];
-			if (!f3)
-				f3 = line + n - (nl ? 1 : 0);
-			char *rest = memchr(f3 + 1, ':', (size_t)(line + n - f3 - 1));
-			size_t h = fmt(head, sizeof(head), ":%lld", (long long)(time(NULL) / 86400));
-			if (write_all(out, line, ulen + 1) < 0 || write_all(out, hash, strlen(hash)) < 0 ||
-			    write_all(out, head, h) < 0 ||
-			    (rest ? write_all(out, rest, (size_t)(line + n - rest)) : write_all(out, "\n", 1)) < 0) {
-				e = errno;
-				goto done;
-			}
-			found = 1;
-		} else if (write_all(out, line, n) < 0) {
+		bool mine = !found && n > ulen && !strncmp(line, user, ulen) && line[ulen] == ':';
+		if (mine ? write_account_line(out, line, n, ulen, hash, *file == 's') < 0
+			 : write_all(out, line, n) < 0) {
 			e = errno;
 			goto done;
 		}
+		found |= mine;
 		line += n;
 	}
-	if (!found) {
-		call_error(c, "%s: user '%s' is not in /etc/shadow", act, user);
-		e = -1;
+	if (!found)
 		goto done;
-	}
-	if (fsync(out) < 0 || renameat(dir, "shadow.tinyqga", dir, "shadow") < 0) {
+	if (fsync(out) < 0 || renameat(dir, tmp, dir, file) < 0) {
 		e = errno;
 		goto done;
 	}
@@ -469,18 +499,41 @@ static int set_shadow(struct call *c, const char *user, const char *hash)
 done:
 	if (out >= 0) {
 		close(out);
-		if (e)
-			unlinkat(dir, "shadow.tinyqga", 0);
+		if (e || !found)
+			unlinkat(dir, tmp, 0);
 	}
 	if (in >= 0)
 		close(in);
 	if (dir >= 0)
 		close(dir);
-	close(lock);
 	mem_free(buf);
-	if (e > 0)
-		return call_error(c, "%s: /etc/shadow: %s", act, strerror(e));
-	return e ? -1 : 0;
+	if (e == EFBIG)
+		return call_error(c, "%s: /etc/%s is larger than %d bytes, left as it was", act, file,
+				  ACCOUNT_FILE_MAX);
+	if (e)
+		return call_error(c, "%s: /etc/%s: %s", act, file, strerror(e));
+	return !found;
+}
+
+/* As busybox's chpasswd: the user's line of /etc/shadow, or where there
+ * is none (no shadow file, or no line there), its /etc/passwd field. */
+static int set_password_hash(struct call *c, const char *user, const char *hash)
+{
+	struct user u;
+	int lock, rc;
+
+	if (!lookup_user(user, &u))
+		return user_error(c, user);
+	if ((lock = account_lock()) < 0)
+		return call_error(c, "failed to set user password: /etc/.pwd.lock is held by "
+				  "another process");
+	rc = set_account_hash(c, "shadow", user, hash);
+	if (rc == 1)
+		rc = set_account_hash(c, "passwd", user, hash);
+	close(lock);
+	if (rc == 1)	/* it went between the lookup and the lock */
+		return user_error(c, user);
+	return rc;
 }
 
 static int guest_set_user_password(struct call *c, struct password_args *a)
@@ -514,7 +567,7 @@ static int guest_set_user_password(struct call *c, struct password_args *a)
 	if (!hash)
 		return call_error(c, "failed to set user password: no random salt: %s",
 				  strerror(errno));
-	rc = set_shadow(c, a->username, hash);
+	rc = set_password_hash(c, a->username, hash);
 	explicit_bzero(pw, (size_t)n);
 	return rc;
 }

@@ -118,8 +118,50 @@ def users(r, b):
                 'forbidden characters in raw password' and
                 err(q('guest-set-user-password', username='alice', password='!', crypted=False)) ==
                 'Base64 data contains invalid characters' and
-                'not in /etc/shadow' in err(q('guest-set-user-password', username='nobody', password=b64(b'$1$x'),
-                                              crypted=True)))
+                err(q('guest-set-user-password', username='nobody', password=b64(b'$1$x'),
+                      crypted=True)) == "failed to lookup user 'nobody': Success")
+        r.check('password: the lock file is 0600',
+                stat.S_IMODE(os.stat(root + '/etc/.pwd.lock').st_mode) == 0o600)
+        # a lock held elsewhere: a bounded wait, a clear error, the agent stays
+        with open(root + '/etc/.pwd.lock', 'w') as held:
+            import fcntl
+            fcntl.lockf(held, fcntl.LOCK_EX)
+            t = time.monotonic()
+            rep = q('guest-set-user-password', username='alice', password=b64(b'x'), crypted=False)
+            secs = time.monotonic() - t
+        r.check('password: lock held by another process: error within 5 s, agent answers after',
+                err(rep) == 'failed to set user password: /etc/.pwd.lock is held by another process'
+                and secs < 5 and ret(q('guest-ping')) == {}, (rep, secs))
+        # no /etc/shadow (busybox images): the hash goes into /etc/passwd
+        before = open(root + '/etc/shadow').read()
+        os.unlink(root + '/etc/shadow')
+        os.chmod(root + '/etc/passwd', 0o644)
+        os.chown(root + '/etc/passwd', 0, 1234)
+        rep = q('guest-set-user-password', username='alice', password=b64(b'secret'), crypted=False)
+        pw = open(root + '/etc/passwd').read().splitlines()
+        f = pw[1].split(':')
+        st = os.stat(root + '/etc/passwd')
+        r.check('password without /etc/shadow: SHA-512 crypt in /etc/passwd, other fields, lines, '
+                'owner and mode kept', ret(rep) == {} and pw[0] == 'root:x:0:0:root:/root:/bin/sh' and
+                f[0] == 'alice' and f[1].startswith('$6$') and check_crypt('secret', f[1]) and
+                f[2:] == ['1234', '1234', '', '/home/alice', '/bin/sh'] and
+                stat.S_IMODE(st.st_mode) == 0o644 and st.st_gid == 1234 and
+                sorted(os.listdir(root + '/etc')) == ['.pwd.lock', 'passwd'], (rep, pw))
+        rep = q('guest-set-user-password', username='alice', password=b64(b'$6$s$h'), crypted=True)
+        r.check('password without /etc/shadow: crypted hash as given',
+                ret(rep) == {} and open(root + '/etc/passwd').read().splitlines()[1] ==
+                'alice:$6$s$h:1234:1234::/home/alice:/bin/sh', rep)
+        r.check('password: a crypted hash with ":" is refused',
+                'invalid crypted password' in err(q('guest-set-user-password', username='alice',
+                                                    password=b64(b'$6$a:b'), crypted=True)))
+        # over the size limit: refused, the file untouched
+        with open(root + '/etc/shadow', 'w') as f:
+            f.write(before + '#' * (4 << 20))
+        rep = q('guest-set-user-password', username='alice', password=b64(b'x'), crypted=False)
+        r.check('password: /etc/shadow over 4 MiB is refused and left as it was',
+                'larger than' in err(rep) and os.path.getsize(root + '/etc/shadow') ==
+                len(before) + (4 << 20) and sorted(os.listdir(root + '/etc')) ==
+                ['.pwd.lock', 'passwd', 'shadow'], rep)
     finally:
         q.close()
         a.stop()
