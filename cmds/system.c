@@ -1,10 +1,11 @@
 /* cmds/system.c - guest-get-time, guest-get-host-name, guest-get-users,
  * guest-get-timezone, guest-get-osinfo, guest-get-load: facts about the
- * system, from syscalls, /proc, utmp and os-release. */
+ * system, from syscalls, /proc, utmp, logind's sessions and os-release. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,6 +46,8 @@ QGA_COMMAND0(33, guest_get_host_name, "guest-get-host-name", 0);
 #define UTMP_SIZE 384
 #define UTMP_USER_PROCESS 7
 #define UTMP_MAX_USERS 256	/* distinct users reported */
+#define LOGIND_SESSIONS_MAX 4096	/* session files read, at most */
+#define SESSION_FILE_MAX 4096	/* of each (logind's are ~500 bytes) */
 
 static int32_t rd_i32(const unsigned char *p)
 {
@@ -53,34 +56,111 @@ static int32_t rd_i32(const unsigned char *p)
 	return v;
 }
 
-static int guest_get_users(struct call *c)
+struct login {
+	char name[33];
+	double t;
+};
+
+/* One login: the earliest time counts for each user. */
+static void add_login(struct login *users, int *n, const char *name, double t)
 {
-	static struct { char name[33]; double t; } users[UTMP_MAX_USERS];
+	int i;
+
+	for (i = 0; i < *n && strcmp(users[i].name, name); i++)
+		;
+	if (i < *n) {
+		if (t < users[i].t)
+			users[i].t = t;
+	} else if (*n < UTMP_MAX_USERS && strlen(name) < sizeof(users->name)) {
+		strcpy(users[*n].name, name);
+		users[(*n)++].t = t;
+	}
+}
+
+static void utmp_logins(struct login *users, int *n)
+{
 	unsigned char rec[UTMP_SIZE];
-	int fd = sys_open("/var/run/utmp", O_RDONLY), n = 0, i, k;
+	int fd = sys_open("/var/run/utmp", O_RDONLY | O_NONBLOCK);
 
 	while (fd >= 0 && read(fd, rec, sizeof(rec)) == (ssize_t)sizeof(rec)) {
 		int16_t type;
+		char name[33];
 		memcpy(&type, rec, 2);
 		if (type != UTMP_USER_PROCESS || !rec[44])
 			continue;
-		char name[33];
 		memcpy(name, rec + 44, 32);
 		name[32] = 0;
 		/* login time as qemu-ga: seconds + microseconds / 1e6 */
-		double t = (double)rd_i32(rec + 340) + (double)rd_i32(rec + 344) / 1000000.0;
-		for (i = 0; i < n && strcmp(users[i].name, name); i++)
-			;
-		if (i < n) {
-			if (t < users[i].t)	/* the earliest login counts */
-				users[i].t = t;
-		} else if (n < UTMP_MAX_USERS) {
-			strcpy(users[n].name, name);
-			users[n++].t = t;
-		}
+		add_login(users, n, name, (double)rd_i32(rec + 340) + (double)rd_i32(rec + 344) / 1000000.0);
 	}
 	if (fd >= 0)
 		close(fd);
+}
+
+/* The value of "KEY=" at a line start in a session file, or NULL. */
+static char *session_value(char *text, const char *key)
+{
+	size_t k = strlen(key);
+
+	for (char *line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL)
+		if (!strncmp(line, key, k) && line[k] == '=')
+			return line + k + 1;
+	return NULL;
+}
+
+/* systemd-logind's sessions where nothing writes utmp (Debian 13 and
+ * others): login sessions (CLASS=user*, not greeters, lock screens,
+ * background or manager sessions) that are not closing, at REALTIME
+ * (microseconds). */
+static void logind_logins(struct login *users, int *n)
+{
+	struct dirents d;
+	const char *id;
+	unsigned char type;
+	int files = 0;
+
+	if (!dir_open(&d, "/run/systemd/sessions"))
+		return;
+	while ((id = dir_next(&d, &type)) && files++ < LOGIND_SESSIONS_MAX) {
+		char text[SESSION_FILE_MAX], *user, *class, *state, *when;
+		struct stat st;
+		ssize_t len;
+		uint64_t us;
+		int fd = openat(d.fd, id, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+
+		if (fd < 0)
+			continue;
+		len = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size < SESSION_FILE_MAX ?
+		      read_upto(fd, text, sizeof(text) - 1) : -1;
+		close(fd);
+		if (len <= 0)
+			continue;
+		text[len] = 0;
+		user = session_value(text, "USER");
+		class = session_value(text, "CLASS");
+		state = session_value(text, "STATE");
+		when = session_value(text, "REALTIME");
+		if (!user || !class || !when || strncmp(class, "user", 4) ||
+		    (class[4] != '\n' && class[4] != '-' && class[4]) ||
+		    (state && !strncmp(state, "closing", 7)))
+			continue;
+		for (char *p = text; p < text + len; p++)
+			if (*p == '\n')
+				*p = 0;
+		if (*user && parse_u64(when, 10, &us))
+			add_login(users, n, user, (double)(us / 1000000) + (double)(us % 1000000) / 1000000.0);
+	}
+	dir_close(&d);
+}
+
+static int guest_get_users(struct call *c)
+{
+	static struct login users[UTMP_MAX_USERS];
+	int n = 0, k;
+
+	utmp_logins(users, &n);
+	if (n == 0)
+		logind_logins(users, &n);
 	reply_begin(c);
 	out_lit(c->out, "[");
 	for (k = 0; k < n; k++) {

@@ -356,10 +356,54 @@ def freeze(r, b):
         subprocess.call(['losetup', '-d', loopdev])
 
 
+def logins(r, b):
+    """guest-get-users from systemd-logind's session files where utmp is
+    absent or empty (Debian 13 writes none)."""
+    root = tempfile.mkdtemp(prefix='tqga-logins-')
+
+    def session(name, user, realtime, cls='user', state='active'):
+        put(root, '/run/systemd/sessions/' + name,
+            '# This is private data. Do not parse.\nUID=1000\nUSER=%s\nACTIVE=1\nSTATE=%s\n'
+            'REMOTE=0\nCLASS=%s\nSCOPE=session-%s.scope\nREALTIME=%d\nMONOTONIC=1\n' % (
+                user, state, cls, name, realtime))
+    session('3', 'alice', 1700000300000000)
+    session('2', 'alice', 1700000100250000)
+    session('c1', 'bob', 1700000200500000)
+    session('g', 'gdm', 1700000000000000, cls='greeter')
+    session('m', 'alice', 1600000000000000, cls='manager')
+    session('x', 'carol', 1700000000000000, state='closing')
+    put(root, '/run/systemd/sessions/big', 'USER=mallory\nCLASS=user\nREALTIME=1\n' + 'x' * 100000)
+    os.mkfifo(root + '/run/systemd/sessions/fifo')
+    os.makedirs(root + '/var/run')
+    a = Agent(b, env=dict(os.environ, TINYQGA_SYSROOT=root))
+    q = Session(a)
+    try:
+        got = ret(q('guest-get-users'))
+        r.check('users without utmp: logind sessions, the earliest per user; greeter, manager, '
+                'closing sessions, an oversized file and a FIFO skipped',
+                sorted(got, key=lambda u: u['user']) == [
+                    {'login-time': 1700000100.25, 'user': 'alice'},
+                    {'login-time': 1700000200.5, 'user': 'bob'}], got)
+        # a utmp with a user in it wins
+        rec = bytearray(384)
+        rec[0:2] = (7).to_bytes(2, 'little')
+        rec[44:48] = b'dave'
+        rec[340:344] = (1600000000).to_bytes(4, 'little')
+        with open(root + '/var/run/utmp', 'wb') as f:
+            f.write(bytes(rec))
+        r.check('users: utmp first, logind ignored when utmp has users',
+                ret(q('guest-get-users')) == [{'login-time': 1600000000.0, 'user': 'dave'}])
+    finally:
+        q.close()
+        a.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def main():
     b = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else './tinyqga')
     r = Run([])
     users(r, b)
+    logins(r, b)
     sysfs(r, b)
     freeze(r, b)
     shutdown(r, b)
