@@ -9,10 +9,10 @@
  *
  * Without chpasswd (a minimal image) the password is written by the
  * agent itself, as busybox's chpasswd does: into /etc/shadow, or the
- * passwd field of /etc/passwd where shadow has no line for the user;
- * hashed with SHA-512 crypt (sha512crypt.c) and a random salt unless
- * already crypted, under the account lock, through a temp file renamed
- * over the old one, so a crash leaves the old or the new file. */
+ * second field of /etc/passwd where there is no shadow file or no line
+ * for the user in it; hashed with SHA-512 crypt (sha512crypt.c) and a
+ * random salt unless already crypted, under /etc/.pwd.lock, through
+ * FILE+ renamed over FILE, so a crash leaves the old or the new file. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>	/* renameat */
@@ -34,11 +34,14 @@
 
 #define KEYS_FILE_MAX (1 << 20)		/* authorized_keys read at most */
 #define ACCOUNT_FILE_MAX (4 << 20)	/* /etc/shadow or /etc/passwd rewritten at most */
-#define ACCOUNT_LOCK_TRIES 30		/* 100 ms apart: shadow-utils waits 15 s, the loop cannot */
+#define ACCOUNT_WAIT_MS 3000	/* for .pwd.lock and a busy FILE+, per command: lckpwdf
+				 * waits 15 s, but the agent's one loop would stall */
+#define ACCOUNT_RETRY_US 100000	/* between tries, as busybox's wait for FILE+ */
 
 struct user {
 	char name[64], home[512];
 	unsigned uid, gid;
+	bool pw_x;	/* passwd's field is "x": the hash is in shadow */
 };
 
 static bool lookup_user(const char *name, struct user *u)
@@ -68,6 +71,7 @@ static bool lookup_user(const char *name, struct user *u)
 		fmt(u->home, sizeof(u->home), "%s", f[5]);
 		u->uid = (unsigned)uid;
 		u->gid = (unsigned)gid;
+		u->pw_x = !strcmp(f[1], "x");
 		found = true;
 	}
 	lines_close(&l);
@@ -390,27 +394,56 @@ static const char *hash_password(const char *plain)
 	return sha512_crypt(plain, salt, out);
 }
 
-/* The account lock, as lckpwdf(): a write lock on /etc/.pwd.lock, taken
- * without waiting longer than ACCOUNT_LOCK_TRIES * 100 ms. */
-static int account_lock(void)
+enum { REWRITTEN, NO_FILE, NO_LINE };	/* what rewrite_account() found */
+
+/* Sleep ACCOUNT_RETRY_US before another try, unless the ACCOUNT_WAIT_MS
+ * this command may wait are spent; errno is kept for the caller. */
+static bool may_retry(const struct timespec *start)
+{
+	struct timespec now;
+	int e = errno;
+	long long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long long)(now.tv_sec - start->tv_sec) * 1000 + (now.tv_nsec - start->tv_nsec) / 1000000;
+	if (ms < ACCOUNT_WAIT_MS)
+		usleep(ACCOUNT_RETRY_US);
+	errno = e;
+	return ms < ACCOUNT_WAIT_MS;
+}
+
+/* The account lock of shadow-utils and glibc's lckpwdf(): a write lock on
+ * /etc/.pwd.lock, created 0600.  An existing one is made 0600 too: a lock
+ * file others can open can be held by them (and tinyqga before this
+ * created it with an undefined mode).  -1 with errno (EAGAIN: held). */
+static int account_lock(int etc, const struct timespec *start)
 {
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-	int fd = sys_open("/etc/.pwd.lock", O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK), tries;
+	struct stat st;
+	int fd = openat(etc, ".pwd.lock", O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
 
-	if (fd >= 0)
-		fchmod(fd, 0600);	/* a lock file others can read can be held by them */
-	for (tries = 0; fd >= 0 && fcntl(fd, F_SETLK, &fl) < 0; tries++) {
-		if (tries == ACCOUNT_LOCK_TRIES) {
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    ((st.st_mode & 07777) != 0600 && fchmod(fd, 0600) < 0)) {
+		int e = S_ISREG(st.st_mode) ? errno : EINVAL;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	while (fcntl(fd, F_SETLK, &fl) < 0) {
+		if ((errno != EAGAIN && errno != EACCES) || !may_retry(start)) {
+			int e = errno == EACCES ? EAGAIN : errno;
 			close(fd);
+			errno = e;
 			return -1;
 		}
-		usleep(100000);
 	}
 	return fd;
 }
 
-/* Write one line of an account file: name:HASH then, for shadow, the
- * day of the change, then the rest of the old line as it was. */
+/* Write the user's line with HASH as its second field; for shadow also
+ * today as the day of the last change (as chpasswd); the rest as it was. */
 static int write_account_line(int out, const char *line, size_t n, size_t ulen,
 			      const char *hash, bool shadow)
 {
@@ -433,107 +466,165 @@ static int write_account_line(int out, const char *line, size_t n, size_t ulen,
 	return 0;
 }
 
-/* Put hash into user's line of /etc/FILE (shadow or passwd), through a
- * temp file renamed over it: owner and mode kept, nothing half-written.
- * 1 if the file has no line for the user (left as it was), 0 when done,
- * -1 after call_error(); errno ENOENT is left for a missing file. */
-static int set_account_hash(struct call *c, const char *file, const char *user, const char *hash)
+/* The file's text with the user's line changed, to out; NO_LINE if it
+ * has none (nothing then counts of what was written). */
+static int copy_account(int out, const char *buf, size_t len, const char *user,
+			const char *hash, bool shadow)
 {
-	static const char *const act = "failed to set user password";
-	char tmp[32];
-	int dir, in = -1, out = -1, e = 0, found = 0;
-	char *buf = NULL;
-	struct stat st;
-	ssize_t r;
-
-	fmt(tmp, sizeof(tmp), "%s.tinyqga", file);
-	dir = sys_open("/etc", O_RDONLY | O_DIRECTORY);
-	in = dir < 0 ? -1 : openat(dir, file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (in < 0 && errno == ENOENT) {
-		if (dir >= 0)
-			close(dir);
-		return 1;
-	}
-	if (in < 0 || fstat(in, &st) < 0) {
-		e = errno;
-		goto done;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size > ACCOUNT_FILE_MAX) {
-		e = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
-		goto done;
-	}
-	if (!(buf = mem_alloc(ACCOUNT_FILE_MAX + 1)) || (r = read_upto(in, buf, ACCOUNT_FILE_MAX + 1)) < 0) {
-		e = buf ? errno : ENOMEM;
-		goto done;
-	}
-	if (r > ACCOUNT_FILE_MAX) {	/* grew since fstat: never a partial copy */
-		e = EFBIG;
-		goto done;
-	}
-	unlinkat(dir, tmp, 0);
-	out = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (out < 0 || fchown(out, st.st_uid, st.st_gid) < 0 || fchmod(out, st.st_mode & 07777) < 0) {
-		e = errno;
-		goto done;
-	}
 	size_t ulen = strlen(user);
-	for (char *line = buf, *end = buf + r; line < end;) {
-		char *nl = memchr(line, '\n', (size_t)(end - line));
+	bool found = false;
+
+	for (const char *line = buf, *end = buf + len; line < end;) {
+		const char *nl = memchr(line, '\n', (size_t)(end - line));
 		size_t n = nl ? (size_t)(nl - line) + 1 : (size_t)(end - line);
 		bool mine = !found && n > ulen && !strncmp(line, user, ulen) && line[ulen] == ':';
-		if (mine ? write_account_line(out, line, n, ulen, hash, *file == 's') < 0
-			 : write_all(out, line, n) < 0) {
-			e = errno;
-			goto done;
-		}
+		if (mine ? write_account_line(out, line, n, ulen, hash, shadow) < 0
+			 : write_all(out, line, n) < 0)
+			return -1;
 		found |= mine;
 		line += n;
 	}
-	if (!found)
-		goto done;
-	if (fsync(out) < 0 || renameat(dir, tmp, dir, file) < 0) {
-		e = errno;
-		goto done;
-	}
-	fsync(dir);
-done:
-	if (out >= 0) {
-		close(out);
-		if (e || !found)
-			unlinkat(dir, tmp, 0);
-	}
-	if (in >= 0)
-		close(in);
-	if (dir >= 0)
-		close(dir);
-	mem_free(buf);
-	if (e == EFBIG)
-		return call_error(c, "%s: /etc/%s is larger than %d bytes, left as it was", act, file,
-				  ACCOUNT_FILE_MAX);
-	if (e)
-		return call_error(c, "%s: /etc/%s: %s", act, file, strerror(e));
-	return !found;
+	return found ? REWRITTEN : NO_LINE;
 }
 
-/* As busybox's chpasswd: the user's line of /etc/shadow, or where there
- * is none (no shadow file, or no line there), its /etc/passwd field. */
+/* Put hash into the user's line of /etc/FILE (shadow or passwd).  The new
+ * text goes to FILE+ in /etc, the name busybox and shadow-utils write
+ * theirs to: created exclusively, so a busybox tool at work (which does
+ * not take .pwd.lock) is waited for, boundedly, and never overwritten;
+ * it gets the old file's owner and mode, is fsynced and renamed over it,
+ * then /etc is fsynced.  A file over ACCOUNT_FILE_MAX is refused, never
+ * truncated; on any failure FILE+ is removed and FILE left as it was.
+ * REWRITTEN, NO_FILE, NO_LINE, or -1 after call_error(). */
+static int rewrite_account(struct call *c, int etc, const char *file, const char *user,
+			   const char *hash, const struct timespec *start)
+{
+	char tmp[16], why[128] = "";
+	int in = -1, out, rc = REWRITTEN;
+	bool renamed = false;
+	char *buf = NULL;
+	struct stat st;
+	ssize_t len;
+
+	fmt(tmp, sizeof(tmp), "%s+", file);
+	if (fstatat(etc, file, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+		return NO_FILE;
+	while ((out = openat(etc, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0 &&
+	       errno == EEXIST && may_retry(start))
+		;
+	if (out < 0) {
+		if (errno == EEXIST)
+			return call_error(c, "failed to set user password: /etc/%s exists: another program "
+					  "is changing /etc/%s (or left it behind)", tmp, file);
+		return call_error(c, "failed to set user password: /etc/%s: %s", tmp, strerror(errno));
+	}
+	/* read only now: a busybox tool that held FILE+ has renamed it over FILE */
+	in = openat(etc, file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (in < 0 && errno == ENOENT)
+		rc = NO_FILE;
+	else if (in < 0 || fstat(in, &st) < 0)
+		fmt(why, sizeof(why), ": %s", strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		fmt(why, sizeof(why), " is not a regular file");
+	else if (st.st_size > ACCOUNT_FILE_MAX)
+		fmt(why, sizeof(why), " is larger than %d bytes, left as it was", ACCOUNT_FILE_MAX);
+	else if (!(buf = mem_alloc((size_t)st.st_size + 1)))
+		fmt(why, sizeof(why), ": out of memory");
+	else if ((len = read_upto(in, buf, (size_t)st.st_size + 1)) < 0)
+		fmt(why, sizeof(why), ": %s", strerror(errno));
+	else if (len > st.st_size)	/* grew while read: never a partial copy */
+		fmt(why, sizeof(why), " changed while it was read, left as it was");
+	else if (fchown(out, st.st_uid, st.st_gid) < 0 || fchmod(out, st.st_mode & 07777) < 0 ||
+		 (rc = copy_account(out, buf, (size_t)len, user, hash, !strcmp(file, "shadow"))) < 0 ||
+		 (rc == REWRITTEN && fsync(out) < 0))
+		fmt(why, sizeof(why), ": %s", strerror(errno));
+	if (close(out) < 0 && !*why && rc == REWRITTEN)
+		fmt(why, sizeof(why), ": %s", strerror(errno));
+	if (!*why && rc == REWRITTEN) {
+		if (renameat(etc, tmp, etc, file) < 0)
+			fmt(why, sizeof(why), ": %s", strerror(errno));
+		else
+			renamed = true;
+	}
+	if (!renamed)
+		unlinkat(etc, tmp, 0);
+	else
+		fsync(etc);
+	if (in >= 0)
+		close(in);
+	mem_free(buf);
+	if (*why)
+		return call_error(c, "failed to set user password: /etc/%s%s", file, why);
+	return rc;
+}
+
+/* No such account.  qemu-ga 7.2 says "child process has failed to set
+ * user password" (chpasswd failed); newer ones add chpasswd's output,
+ * "chpasswd: line 1: user 'x' does not exist" from shadow-utils' -e.
+ * Same prefix, so hosts see qemu-ga's text, and the reason. */
+static int no_such_user(struct call *c, const char *name)
+{
+	return call_error(c, "child process has failed to set user password: user '%s' does not "
+			  "exist", name);
+}
+
+/* As busybox's chpasswd (and shadow-utils' for the first two): the hash
+ * into the user's /etc/shadow line; where there is no shadow file, or no
+ * line there, into the second field of /etc/passwd.  After a shadow
+ * change that field becomes "x", as busybox does, where it was anything
+ * else: login reads passwd's field when it is not "x", and an old hash
+ * left there would still let the old password in.  The account is looked
+ * up under the lock, so it cannot go between lookup and rewrite. */
 static int set_password_hash(struct call *c, const char *user, const char *hash)
 {
+	struct timespec start;
 	struct user u;
-	int lock, rc;
+	int etc, lock, rc;
 
-	if (!lookup_user(user, &u))
-		return user_error(c, user);
-	if ((lock = account_lock()) < 0)
-		return call_error(c, "failed to set user password: /etc/.pwd.lock is held by "
-				  "another process");
-	rc = set_account_hash(c, "shadow", user, hash);
-	if (rc == 1)
-		rc = set_account_hash(c, "passwd", user, hash);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	if ((etc = sys_open("/etc", O_RDONLY | O_DIRECTORY)) < 0)
+		return call_error(c, "failed to set user password: /etc: %s", strerror(errno));
+	if ((lock = account_lock(etc, &start)) < 0) {
+		rc = errno == EAGAIN ?
+		     call_error(c, "failed to set user password: /etc/.pwd.lock is held by another process") :
+		     call_error(c, "failed to set user password: /etc/.pwd.lock: %s", strerror(errno));
+		close(etc);
+		return rc;
+	}
+	if (!lookup_user(user, &u)) {
+		rc = NO_LINE;
+	} else {
+		rc = rewrite_account(c, etc, "shadow", user, hash, &start);
+		if (rc == REWRITTEN && !u.pw_x)
+			rc = rewrite_account(c, etc, "passwd", user, "x", &start);
+		else if (rc == NO_FILE || rc == NO_LINE)
+			rc = rewrite_account(c, etc, "passwd", user, hash, &start);
+	}
 	close(lock);
-	if (rc == 1)	/* it went between the lookup and the lock */
-		return user_error(c, user);
+	close(etc);
+	if (rc == NO_FILE || rc == NO_LINE)
+		return no_such_user(c, user);
 	return rc;
+}
+
+/* Without chpasswd.  A crypted hash is written as given after qemu-ga's
+ * own checks (no newline in it, none or ':' in the name: qemu-ga has no
+ * others and leaves the rest to chpasswd -e) and those that keep the
+ * file whole: no ':' (it would split the line's fields; shadow-utils'
+ * chpasswd -e fails on it too).  An empty one is refused: chpasswd -e
+ * would store an empty field, a login without any password. */
+static int write_password(struct call *c, const char *user, const char *pw, bool crypted)
+{
+	const char *hash;
+
+	if (crypted && strchr(pw, ':'))
+		return call_error(c, "forbidden characters in crypted password");
+	if (crypted && !*pw)
+		return call_error(c, "failed to set user password: empty crypted password "
+				  "(a login without password) refused");
+	if (!(hash = crypted ? pw : hash_password(pw)))
+		return call_error(c, "failed to set user password: no random salt: %s",
+				  strerror(errno));
+	return set_password_hash(c, user, hash);
 }
 
 static int guest_set_user_password(struct call *c, struct password_args *a)
@@ -559,15 +650,9 @@ static int guest_set_user_password(struct call *c, struct password_args *a)
 		rc = run_helper(c, "set user password", argv, line);
 		explicit_bzero(line, len);
 		mem_free(line);
-		return rc;
+	} else {
+		rc = write_password(c, a->username, pw, a->crypted);
 	}
-	if (a->crypted && (strchr(pw, ':') || !pw[0]))
-		return call_error(c, "failed to set user password: invalid crypted password");
-	const char *hash = a->crypted ? pw : hash_password(pw);
-	if (!hash)
-		return call_error(c, "failed to set user password: no random salt: %s",
-				  strerror(errno));
-	rc = set_password_hash(c, a->username, hash);
 	explicit_bzero(pw, (size_t)n);
 	return rc;
 }
