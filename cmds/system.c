@@ -2,6 +2,7 @@
  * guest-get-timezone, guest-get-osinfo, guest-get-load: facts about the
  * system, from syscalls, /proc, utmp, logind's sessions and os-release. */
 #include <errno.h>
+#include <dirent.h>	/* DT_REG */
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,8 +47,9 @@ QGA_COMMAND0(33, guest_get_host_name, "guest-get-host-name", 0);
 #define UTMP_SIZE 384
 #define UTMP_USER_PROCESS 7
 #define UTMP_MAX_USERS 256	/* distinct users reported */
-#define LOGIND_SESSIONS_MAX 4096	/* session files read, at most */
-#define SESSION_FILE_MAX 4096	/* of each (logind's are ~500 bytes) */
+#define USER_NAME_MAX 256	/* bytes of a name: logind's are not cut to utmp's 32 */
+#define LOGIND_SESSIONS_MAX 4096	/* directory entries looked at (sessions and FIFOs) */
+#define SESSION_FILE_MAX 4096	/* bytes of each session file (logind writes ~500) */
 
 static int32_t rd_i32(const unsigned char *p)
 {
@@ -57,7 +59,7 @@ static int32_t rd_i32(const unsigned char *p)
 }
 
 struct login {
-	char name[33];
+	char name[USER_NAME_MAX + 1];
 	double t;
 };
 
@@ -97,58 +99,102 @@ static void utmp_logins(struct login *users, int *n)
 		close(fd);
 }
 
-/* The value of "KEY=" at a line start in a session file, or NULL. */
-static char *session_value(char *text, const char *key)
+/* What a logind session file tells about the login, pointing into it. */
+struct session {
+	const char *user, *class, *state, *realtime;
+};
+
+/* The value of line if it is "KEY=value", else NULL. */
+static const char *value_of(const char *line, const char *key)
 {
 	size_t k = strlen(key);
 
-	for (char *line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL)
-		if (!strncmp(line, key, k) && line[k] == '=')
-			return line + k + 1;
-	return NULL;
+	return strncmp(line, key, k) || line[k] != '=' ? NULL : line + k + 1;
+}
+
+/* KEY=value lines, split in place; a later line of a key wins. */
+static void session_parse(char *text, struct session *s)
+{
+	const char *v;
+
+	for (char *line = text, *next; *line; line = next) {
+		next = line + strcspn(line, "\n");
+		if (*next)
+			*next++ = 0;
+		if ((v = value_of(line, "USER")))
+			s->user = v;
+		else if ((v = value_of(line, "CLASS")))
+			s->class = v;
+		else if ((v = value_of(line, "STATE")))
+			s->state = v;
+		else if ((v = value_of(line, "REALTIME")))
+			s->realtime = v;
+	}
+}
+
+/* A login someone made, as utmp would list it: classes user, user-early
+ * (root before boot finished), user-light and user-early-light (no
+ * service manager), in state online or active.  Not user-incomplete
+ * (PAM has not finished the login), greeter, lock-screen, background
+ * (cron and the like, which utmp never lists), manager (user@.service);
+ * not opening, and not closing (logged out, processes lingering: utmp
+ * has marked it dead by then). */
+static bool session_is_login(const struct session *s)
+{
+	return s->user && *s->user && s->class && s->realtime &&
+	       (!strcmp(s->class, "user") || !strncmp(s->class, "user-", 5)) &&
+	       strcmp(s->class, "user-incomplete") &&
+	       (!s->state || !strcmp(s->state, "online") || !strcmp(s->state, "active"));
+}
+
+/* A session file, NUL-terminated, if it is a regular file of at most
+ * SESSION_FILE_MAX bytes: opened non-blocking and checked before it is
+ * read, so a FIFO or device planted there cannot hold the agent.  -1 if
+ * not. */
+static ssize_t session_read(int dir, const char *name, char *buf)
+{
+	int fd = openat(dir, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+	struct stat st;
+	ssize_t len = -1;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= SESSION_FILE_MAX)
+		len = read_upto(fd, buf, SESSION_FILE_MAX + 1);
+	close(fd);
+	if (len < 0 || len > SESSION_FILE_MAX)	/* grown meanwhile: not half a file */
+		return -1;
+	buf[len] = 0;
+	return len;
 }
 
 /* systemd-logind's sessions where nothing writes utmp (Debian 13 and
- * others): login sessions (CLASS=user*, not greeters, lock screens,
- * background or manager sessions) that are not closing, at REALTIME
- * (microseconds). */
+ * others): their USER, and REALTIME (microseconds) as the login time.
+ * Skipped: dot files (logind writes ".#..." and renames it), anything
+ * not a plain file (logind's "N.ref" FIFOs), files over the size cap,
+ * files without these keys or with a malformed time. */
 static void logind_logins(struct login *users, int *n)
 {
+	char text[SESSION_FILE_MAX + 1];
 	struct dirents d;
 	const char *id;
 	unsigned char type;
-	int files = 0;
+	int seen = 0;
 
 	if (!dir_open(&d, "/run/systemd/sessions"))
 		return;
-	while ((id = dir_next(&d, &type)) && files++ < LOGIND_SESSIONS_MAX) {
-		char text[SESSION_FILE_MAX], *user, *class, *state, *when;
-		struct stat st;
-		ssize_t len;
+	while ((id = dir_next(&d, &type)) && seen++ < LOGIND_SESSIONS_MAX) {
+		struct session s = { 0 };
 		uint64_t us;
-		int fd = openat(d.fd, id, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 
-		if (fd < 0)
+		if (id[0] == '.' || (type != DT_REG && type != DT_UNKNOWN) ||
+		    session_read(d.fd, id, text) < 0)
 			continue;
-		len = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size < SESSION_FILE_MAX ?
-		      read_upto(fd, text, sizeof(text) - 1) : -1;
-		close(fd);
-		if (len <= 0)
+		session_parse(text, &s);
+		if (!session_is_login(&s) || s.realtime[strspn(s.realtime, "0123456789")] ||
+		    !parse_u64(s.realtime, 10, &us))
 			continue;
-		text[len] = 0;
-		user = session_value(text, "USER");
-		class = session_value(text, "CLASS");
-		state = session_value(text, "STATE");
-		when = session_value(text, "REALTIME");
-		if (!user || !class || !when || strncmp(class, "user", 4) ||
-		    (class[4] != '\n' && class[4] != '-' && class[4]) ||
-		    (state && !strncmp(state, "closing", 7)))
-			continue;
-		for (char *p = text; p < text + len; p++)
-			if (*p == '\n')
-				*p = 0;
-		if (*user && parse_u64(when, 10, &us))
-			add_login(users, n, user, (double)(us / 1000000) + (double)(us % 1000000) / 1000000.0);
+		add_login(users, n, s.user, (double)(us / 1000000) + (double)(us % 1000000) / 1000000.0);
 	}
 	dir_close(&d);
 }

@@ -45,6 +45,16 @@ def check_crypt(plain, h):
         return True         # nothing to check against here
 
 
+def snapshot(d):
+    """Names, inodes, modes and contents of a directory's files."""
+    out = {}
+    for n in sorted(os.listdir(d)):
+        st = os.stat(os.path.join(d, n))
+        with open(os.path.join(d, n), 'rb') as f:
+            out[n] = (st.st_ino, st.st_mode, st.st_uid, st.st_gid, f.read())
+    return out
+
+
 def users(r, b):
     if os.getuid() != 0:
         print('SKIP users: files are given to another user, which needs root')
@@ -118,10 +128,39 @@ def users(r, b):
                 'forbidden characters in raw password' and
                 err(q('guest-set-user-password', username='alice', password='!', crypted=False)) ==
                 'Base64 data contains invalid characters' and
-                err(q('guest-set-user-password', username='nobody', password=b64(b'$1$x'),
-                      crypted=True)) == "failed to lookup user 'nobody': Success")
-        r.check('password: the lock file is 0600',
+                err(q('guest-set-user-password', username='alice', password=b64(b'$6$a:b'), crypted=True)) ==
+                'forbidden characters in crypted password' and
+                'empty crypted password' in err(q('guest-set-user-password', username='alice',
+                                                  password='', crypted=True)))
+        r.check('password: the lock file is created 0600',
                 stat.S_IMODE(os.stat(root + '/etc/.pwd.lock').st_mode) == 0o600)
+        files = snapshot(root + '/etc')
+        rep = q('guest-set-user-password', username='nobody', password=b64(b'$1$x'), crypted=True)
+        r.check('password: unknown user refused with qemu-ga\'s prefix, files untouched',
+                err(rep) == "child process has failed to set user password: user 'nobody' does not exist"
+                and snapshot(root + '/etc') == files, rep)
+        os.chmod(root + '/etc/.pwd.lock', 0o644)
+        q('guest-set-user-password', username='alice', password=b64(b'$6$x$hash'), crypted=True)
+        r.check('password: an existing lock file readable by others is made 0600',
+                stat.S_IMODE(os.stat(root + '/etc/.pwd.lock').st_mode) == 0o600)
+        # shadow has the user, passwd's field is "x": only shadow changes
+        ino = os.stat(root + '/etc/passwd').st_ino
+        q('guest-set-user-password', username='alice', password=b64(b'$6$y$hash'), crypted=True)
+        r.check('password: passwd left alone (not even rewritten) when its field is already "x"',
+                os.stat(root + '/etc/passwd').st_ino == ino and
+                open(root + '/etc/shadow').read().splitlines()[1].startswith('alice:$6$y$hash:'))
+        # a busybox tool at work holds /etc/passwd+ (its new file, made O_EXCL)
+        put(root, '/etc/shadow+', 'busybox was here\n')
+        files = snapshot(root + '/etc')
+        t = time.monotonic()
+        rep = q('guest-set-user-password', username='alice', password=b64(b'x'), crypted=False)
+        secs = time.monotonic() - t
+        r.check('password: /etc/shadow+ of another program: bounded wait, clear error, both files '
+                'as they were, agent answers after',
+                err(rep) == 'failed to set user password: /etc/shadow+ exists: another program is '
+                'changing /etc/shadow (or left it behind)' and 2 < secs < 5 and
+                snapshot(root + '/etc') == files and ret(q('guest-ping')) == {}, (rep, secs))
+        os.unlink(root + '/etc/shadow+')
         # a lock held elsewhere: a bounded wait, a clear error, the agent stays
         with open(root + '/etc/.pwd.lock', 'w') as held:
             import fcntl
@@ -131,7 +170,7 @@ def users(r, b):
             secs = time.monotonic() - t
         r.check('password: lock held by another process: error within 5 s, agent answers after',
                 err(rep) == 'failed to set user password: /etc/.pwd.lock is held by another process'
-                and secs < 5 and ret(q('guest-ping')) == {}, (rep, secs))
+                and 2 < secs < 5 and ret(q('guest-ping')) == {}, (rep, secs))
         # no /etc/shadow (busybox images): the hash goes into /etc/passwd
         before = open(root + '/etc/shadow').read()
         os.unlink(root + '/etc/shadow')
@@ -151,9 +190,39 @@ def users(r, b):
         r.check('password without /etc/shadow: crypted hash as given',
                 ret(rep) == {} and open(root + '/etc/passwd').read().splitlines()[1] ==
                 'alice:$6$s$h:1234:1234::/home/alice:/bin/sh', rep)
-        r.check('password: a crypted hash with ":" is refused',
-                'invalid crypted password' in err(q('guest-set-user-password', username='alice',
-                                                    password=b64(b'$6$a:b'), crypted=True)))
+        r.check('password without /etc/shadow: unknown user refused, /etc/passwd untouched',
+                err(q('guest-set-user-password', username='bob', password=b64(b'x'), crypted=False)) ==
+                "child process has failed to set user password: user 'bob' does not exist" and
+                open(root + '/etc/passwd').read().splitlines()[1] ==
+                'alice:$6$s$h:1234:1234::/home/alice:/bin/sh')
+        # over the size limit (no shadow): refused, passwd untouched
+        pw_before = open(root + '/etc/passwd').read()
+        with open(root + '/etc/passwd', 'a') as f:
+            f.write('#' * (4 << 20))
+        big = snapshot(root + '/etc')
+        rep = q('guest-set-user-password', username='alice', password=b64(b'x'), crypted=False)
+        r.check('password: /etc/passwd over 4 MiB is refused, not truncated, no temp left',
+                err(rep) == 'failed to set user password: /etc/passwd is larger than 4194304 bytes, '
+                'left as it was' and snapshot(root + '/etc') == big, rep)
+        with open(root + '/etc/passwd', 'w') as f:
+            f.write(pw_before)
+        # shadow without the user's line: passwd's field, as busybox and shadow-utils
+        put(root, '/etc/shadow', 'root:*:19000:0:99999:7:::\n', 0o640)
+        rep = q('guest-set-user-password', username='alice', password=b64(b'$6$p$w'), crypted=True)
+        r.check('password: user not in /etc/shadow: the hash into /etc/passwd, shadow untouched',
+                ret(rep) == {} and open(root + '/etc/passwd').read().splitlines()[1] ==
+                'alice:$6$p$w:1234:1234::/home/alice:/bin/sh' and
+                open(root + '/etc/shadow').read() == 'root:*:19000:0:99999:7:::\n', rep)
+        # the user in shadow but a hash in passwd: shadow gets it, passwd "x" (as busybox)
+        put(root, '/etc/shadow', 'root:*:19000:0:99999:7:::\nalice:!:19000:0:99999:7:::\n', 0o640)
+        rep = q('guest-set-user-password', username='alice', password=b64(b'$6$q$v'), crypted=True)
+        r.check('password: shadow updated and the old hash in passwd replaced by "x"',
+                ret(rep) == {} and open(root + '/etc/passwd').read().splitlines() ==
+                ['root:x:0:0:root:/root:/bin/sh', 'alice:x:1234:1234::/home/alice:/bin/sh'] and
+                open(root + '/etc/shadow').read().splitlines()[1].startswith('alice:$6$q$v:') and
+                stat.S_IMODE(os.stat(root + '/etc/passwd').st_mode) == 0o644 and
+                os.stat(root + '/etc/passwd').st_gid == 1234 and
+                sorted(os.listdir(root + '/etc')) == ['.pwd.lock', 'passwd', 'shadow'], rep)
         # over the size limit: refused, the file untouched
         with open(root + '/etc/shadow', 'w') as f:
             f.write(before + '#' * (4 << 20))
@@ -372,25 +441,53 @@ def logins(r, b):
     session('g', 'gdm', 1700000000000000, cls='greeter')
     session('m', 'alice', 1600000000000000, cls='manager')
     session('x', 'carol', 1700000000000000, state='closing')
+    session('o', 'carol', 1700000000000000, state='opening')
+    session('i', 'carol', 1700000000000000, cls='user-incomplete')
+    session('bg', 'carol', 1700000000000000, cls='background')
+    session('.#5Ab12', 'alice', 1000000000000000)     # logind's temp file before its rename
+    session('r', 'root', 1700000400000001, cls='user-early', state='online')
     put(root, '/run/systemd/sessions/big', 'USER=mallory\nCLASS=user\nREALTIME=1\n' + 'x' * 100000)
+    head = 'USER=%s\nCLASS=user\nREALTIME=1700000600000000\n'
+    put(root, '/run/systemd/sessions/over', (head % 'mallory').ljust(4097, 'x'))  # cap + 1
+    put(root, '/run/systemd/sessions/fits', (head % 'dave').ljust(4096, 'x'))     # the cap
+    put(root, '/run/systemd/sessions/junk', '\x00\x01garbage\nUSER\nCLASS=\n=\n')
+    put(root, '/run/systemd/sessions/badtime', 'USER=mallory\nCLASS=user\nREALTIME=12x\n')
+    put(root, '/run/systemd/sessions/notime', 'USER=mallory\nCLASS=user\n')
     os.mkfifo(root + '/run/systemd/sessions/fifo')
+    os.mkfifo(root + '/run/systemd/sessions/3.ref')
+    os.makedirs(root + '/run/systemd/sessions/dir')
+    long_name = 'u' * 40
+    session('l', long_name, 1700000500000000)
     os.makedirs(root + '/var/run')
     a = Agent(b, env=dict(os.environ, TINYQGA_SYSROOT=root))
     q = Session(a)
     try:
+        t = time.monotonic()
         got = ret(q('guest-get-users'))
-        r.check('users without utmp: logind sessions, the earliest per user; greeter, manager, '
-                'closing sessions, an oversized file and a FIFO skipped',
+        secs = time.monotonic() - t
+        r.check('users without utmp: logind login sessions, the earliest per user; greeter, manager, '
+                'background, incomplete, opening and closing sessions, temp, oversized, garbage '
+                'and FIFO files skipped, quickly',
                 sorted(got, key=lambda u: u['user']) == [
                     {'login-time': 1700000100.25, 'user': 'alice'},
-                    {'login-time': 1700000200.5, 'user': 'bob'}], got)
+                    {'login-time': 1700000200.5, 'user': 'bob'},
+                    {'login-time': 1700000600.0, 'user': 'dave'},
+                    {'login-time': 1700000400.000001, 'user': 'root'},
+                    {'login-time': 1700000500.0, 'user': long_name}] and secs < 2, (got, secs))
+        # a utmp without user records (only boot time): logind is still asked
+        boot = bytearray(384)
+        boot[0:2] = (2).to_bytes(2, 'little')
+        with open(root + '/var/run/utmp', 'wb') as f:
+            f.write(bytes(boot))
+        r.check('users: a utmp without user records falls back to logind',
+                len(ret(q('guest-get-users'))) == 5)
         # a utmp with a user in it wins
         rec = bytearray(384)
         rec[0:2] = (7).to_bytes(2, 'little')
         rec[44:48] = b'dave'
         rec[340:344] = (1600000000).to_bytes(4, 'little')
         with open(root + '/var/run/utmp', 'wb') as f:
-            f.write(bytes(rec))
+            f.write(bytes(boot) + bytes(rec))
         r.check('users: utmp first, logind ignored when utmp has users',
                 ret(q('guest-get-users')) == [{'login-time': 1600000000.0, 'user': 'dave'}])
     finally:
