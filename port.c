@@ -49,7 +49,9 @@ const char *port_default_path(enum port_method m)
  * control, one byte satisfies a read.  Beyond qemu-ga: CLOCAL, so modem
  * status lines (a host side connecting or leaving) cause no hangup, and
  * input is flushed on the first open only, not when the line is reopened
- * with a request already waiting. */
+ * with a request already waiting.  What arrives between open() and this
+ * is echoed under the line's defaults, as with qemu-ga: hosts discard it
+ * before guest-sync's reply (libvirt counts garbage then as normal). */
 static int tty_make_raw(int fd, bool first)
 {
 	struct termios t;
