@@ -86,6 +86,11 @@ static void serial_of(const char *syspath, char *out, size_t cap)
 }
 
 /* "%x:%x:%x.%x" at s; returns the length, 0 if not one. */
+static bool is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+
 static int pci_addr(const char *s, int v[4])
 {
 	const char *p = s;
@@ -93,7 +98,7 @@ static int pci_addr(const char *s, int v[4])
 	for (int i = 0; i < 4; i++) {
 		uint64_t x = 0;
 		const char *start = p;
-		while ((*p >= '0' && *p <= '9') || ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'f'))
+		while (is_hex(*p))
 			x = x * 16 + (unsigned)(*p <= '9' ? *p - '0' : (*p | 0x20) - 'a' + 10), p++;
 		if (p == start || x > 0xFFFF || (i < 3 && *p != (i == 2 ? '.' : ':')))
 			return 0;
@@ -153,18 +158,41 @@ static int hosts_of(const char *syspath, size_t len, bool ata, unsigned *hosts, 
 	return n;
 }
 
+/* Where the PCI root "/pciDDDD:BB" of syspath ends, or NULL.  qemu-ga
+ * looks only for "/devices/pci", at the top of sysfs as on x86; a PCIe
+ * host bridge that is a platform device (arm64's and riscv64's virt
+ * machines: "/devices/platform/4010000000.pcie/pci0000:00/...") hides
+ * its disks' addresses from it, and so from libvirt's disk matching. */
+static const char *pci_root(const char *syspath)
+{
+	for (const char *p = syspath; (p = str_find(p, "/pci")); p++) {
+		const char *q = p + 4;
+		int n = 0;
+
+		while (is_hex(*q))
+			q++, n++;
+		if (n && *q++ == ':') {
+			for (n = 0; is_hex(*q); q++)
+				n++;
+			if (n && *q == '/')
+				return q;
+		}
+	}
+	return NULL;
+}
+
 static bool pci_disk(const char *syspath, struct diskaddr *d)
 {
 	static const char *const drivers[] = {
 		"ata_piix", "sym53c8xx", "virtio-pci", "ahci", "nvme", "xhci_hcd", "ehci-pci",
 	};
-	const char *p = str_find(syspath, "/devices/pci"), *h;
+	const char *p = pci_root(syspath), *h;
 	char driver[64];
 	unsigned tgt[3], host = 0, hosts[8];
 	int pci[4], len, i, nhosts = 0;
 	bool has_tgt = false, has_host = false, ata = false;
 
-	if (!p || !(p = strchr(p + 12, '/')) || !(len = pci_addr(p + 1, pci)))
+	if (!p || !(len = pci_addr(p + 1, pci)))
 		return false;
 	p += 1 + len;
 	for (;;) {	/* walk down bridges to a controller we know */
@@ -239,7 +267,7 @@ static bool disk_address(const char *syspath, struct diskaddr *d)
 	d->bus_type = "unknown";
 	devnode(syspath, d->dev, sizeof(d->dev));
 	serial_of(syspath, d->serial, sizeof(d->serial));
-	if (str_find(syspath, "/devices/pci"))
+	if (pci_root(syspath))
 		hw = pci_disk(syspath, d);
 	else if (str_find(syspath, "/virtio")) {	/* virtio-mmio and the like */
 		d->bus_type = str_find(syspath, "/target") ? "scsi" : "virtio";
