@@ -52,7 +52,7 @@ CORE_SRCS = agent.c cli.c daemon.c dispatch.c args.c json.c log.c num.c fmt.c me
 SRCS = $(CORE_SRCS) $(GROUPS:%=cmds/%.c)
 HDRS = $(wildcard *.h) build/gen/commands.h build/gen/config.h
 
-.PHONY: all static size test vmtest bench cross check-asan check-valgrind fuzz install install-static \
+.PHONY: all static size test vmtest bench cross vm-clients check-asan check-valgrind fuzz install install-static \
 	install-bin install-units uninstall clean FORCE
 all: tinyqga
 
@@ -122,13 +122,24 @@ test: tinyqga tests/json_test
 	 else echo "note: valgrind not found, memcheck run skipped"; fi
 	@if command -v $(FUZZ_CC) >/dev/null; then $(MAKE) -s build/fuzz/fuzz_json build/fuzz/fuzz_request; \
 	 else echo "note: $(FUZZ_CC) not found, fuzzers skipped"; fi
-	@if command -v aarch64-linux-gnu-gcc >/dev/null; then \
-	  $(MAKE) -s build/cross/tinyqga-aarch64-linux-gnu; \
-	 else echo "note: aarch64-linux-gnu-gcc not found, cross build not tested"; fi
+	@$(MAKE) -s cross vm-clients
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run
 
+# The vsock client the test guests run (tests/vm/vsock_client.c).
+build/vm/vsock-client-x86_64: tests/vm/vsock_client.c | build/kinc
+	@mkdir -p $(@D)
+	$(MUSL_CC) $(WARN) -Os -static -s -isystem build/kinc -o $@ $<
+
+build/vm/vsock-client-aarch64: tests/vm/vsock_client.c | build/kinc-aarch64
+	@mkdir -p $(@D)
+	$(CROSS_CC_aarch64) $(WARN) -Os -static -s -isystem build/kinc-aarch64 -o $@ $<
+
+vm-clients:
+	@if command -v $(MUSL_CC) >/dev/null; then $(MAKE) -s build/vm/vsock-client-x86_64; fi
+	@if command -v $(CROSS_CC_aarch64) >/dev/null; then $(MAKE) -s build/vm/vsock-client-aarch64; fi
+
 # Just the real-guest test: a busybox initramfs under QEMU.
-vmtest: tinyqga-static
+vmtest: tinyqga-static vm-clients
 	@python3 tests/vm/run ./tinyqga-static
 
 # Speed, memory and size beside the real qemu-ga; see bench/run.
@@ -175,19 +186,54 @@ build/fuzz/fuzz_request: tests/fuzz/fuzz_request.c $(SRCS) $(HDRS)
 fuzz: build/fuzz/fuzz_json build/fuzz/fuzz_request
 	@tests/fuzz/run $(FUZZ_SECONDS)
 
-# ---- other architectures: Debian's cross compilers, glibc static ----
-# (Debian packages no musl cross toolchain.)  `make cross` builds each one
-# whose compiler is installed; tests/cross runs the protocol suite on them
-# under qemu-user.
-CROSS_ARCHES ?= aarch64-linux-gnu arm-linux-gnueabihf riscv64-linux-gnu i686-linux-gnu
-build/cross/tinyqga-%: $(SRCS) $(HDRS) Makefile
-	@mkdir -p $(@D)
-	$*-gcc $(WARN) $(STATIC_CFLAGS) $(SIZE_FLAGS) -static -s -Ibuild/gen -o $@ $(SRCS)
+# ---- other architectures: static musl builds ----
+# Debian's multiarch musl (musl-dev:arm64, :armhf, :i386) with its cross
+# gcc wrappers; riscv64 has no musl package in Debian 12, so its musl is
+# built here from Debian's source package (tools/musl-from-source).  The
+# kernel headers are the cross ones (linux-libc-dev-ARCH-cross).
+# `make cross` builds each arch whose compiler is installed; tests/cross
+# runs the protocol suite on them under qemu-user.
+CROSS_ARCHES ?= aarch64 armhf i686 riscv64
+CROSS_CC_aarch64 = aarch64-linux-musl-gcc
+CROSS_CC_armhf = arm-linux-musleabihf-gcc
+CROSS_CC_i686 = i386-linux-musl-gcc
+CROSS_CC_riscv64 = build/musl-riscv64/bin/musl-gcc
+CROSS_GNU_aarch64 = aarch64-linux-gnu
+CROSS_GNU_armhf = arm-linux-gnueabihf
+CROSS_GNU_i686 = i686-linux-gnu
+CROSS_GNU_riscv64 = riscv64-linux-gnu
+CROSS_DEB_aarch64 = arm64
+CROSS_DEB_armhf = armhf
+CROSS_DEB_i686 = i386
+CROSS_DEB_riscv64 = riscv64
+.PRECIOUS: build/kinc-%
 
+build/kinc-%:
+	@mkdir -p $@
+	@test -d /usr/$(CROSS_GNU_$*)/include/asm || \
+	  { echo "no kernel headers for $*: apt-get install linux-libc-dev-$(CROSS_DEB_$*)-cross" >&2; exit 1; }
+	@ln -sfn /usr/include/linux $@/linux
+	@ln -sfn /usr/include/asm-generic $@/asm-generic
+	@ln -sfn /usr/$(CROSS_GNU_$*)/include/asm $@/asm
+
+build/musl-riscv64/bin/musl-gcc:
+	tools/musl-from-source riscv64 riscv64-linux-gnu- build/musl-riscv64
+
+build/cross/tinyqga-riscv64: | build/musl-riscv64/bin/musl-gcc
+build/cross/tinyqga-%: $(SRCS) $(HDRS) Makefile | build/kinc-%
+	@mkdir -p $(@D)
+	$(CROSS_CC_$*) $(WARN) $(STATIC_CFLAGS) $(SIZE_FLAGS) -static -s \
+		-Ibuild/gen -isystem build/kinc-$* -o $@ $(SRCS)
+
+# An arch builds when its musl is there (riscv64: when its gcc is, to
+# build musl with); otherwise a note says what to install.
+cross_ready = $(if $(filter riscv64,$(1)),command -v riscv64-linux-gnu-gcc,command -v $(CROSS_CC_$(1)))
 cross:
-	@for a in $(CROSS_ARCHES); do \
-	  if command -v $$a-gcc >/dev/null; then $(MAKE) -s build/cross/tinyqga-$$a || exit 1; \
-	  else echo "note: $$a-gcc not found (apt-get install gcc-$$a), skipped"; fi; done
+	@$(foreach a,$(CROSS_ARCHES),\
+	  if $(call cross_ready,$(a)) >/dev/null; then $(MAKE) -s build/cross/tinyqga-$(a) || exit 1; \
+	  else echo "note: no musl cross compiler for $(a) (see .ci/run), skipped"; fi;)
+	@for a in $(CROSS_ARCHES); do [ -x build/cross/tinyqga-$$a ] && \
+	  echo "build/cross/tinyqga-$$a: $$(stat -c %s build/cross/tinyqga-$$a) bytes"; done; true
 
 # ---- install (GNU conventions) ----
 PREFIX ?= /usr/local
