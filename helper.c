@@ -1,77 +1,237 @@
-/* helper.c - see helper.h.  The agent waits, as qemu-ga does: a helper
- * that never ends holds the agent (shutdown, hwclock and hooks end). */
+/* helper.c - see helper.h.  qemu-ga waits for its helpers without bound
+ * and passes them its environment; here a helper that hangs, or leaves a
+ * child holding its output pipe, is killed with its process group after
+ * its timeout, and the agent answers again. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fmt.h"
 #include "helper.h"
+#include "options.h"
 
-#define HELPER_OUTPUT_MAX 4096	/* of its output kept for the error text */
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)	/* linux/close_range.h, 5.11 */
+#endif
+#define HELPER_SLICE_MS 10	/* SIGCHLD goes to the signalfd: look this often */
+#define HELPER_KILL_WAIT_MS 1000	/* for a killed helper to be reaped */
+#define HELPER_ABANDONED_MAX 8	/* killed but not dead yet (stuck in D state) */
+#define CHILD_FD_SWEEP_MAX 65536	/* without close_range: descriptors looked at */
 
-int run_program(char *const argv[], const char *input, char *output, size_t cap)
+static pid_t abandoned[HELPER_ABANDONED_MAX];
+
+void child_fds_cloexec(void)
 {
+	struct rlimit rl;
+	long last = CHILD_FD_SWEEP_MAX;
+
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC) == 0)
+		return;
+#endif
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)last)
+		last = (long)rl.rlim_cur;
+	for (int fd = 3; fd < last; fd++)
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+char *child_path_env(void)
+{
+	static char fallback[] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	extern char **environ;
+
+	for (char **e = environ; e && *e; e++)
+		if (!strncmp(*e, "PATH=", 5))
+			return *e;
+	return fallback;
+}
+
+void helper_reap(void)
+{
+	for (int i = 0; i < HELPER_ABANDONED_MAX; i++)
+		if (abandoned[i] > 0 && waitpid(abandoned[i], NULL, WNOHANG) != 0)
+			abandoned[i] = 0;
+}
+
+static long long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);	/* a suspend does not count */
+	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* In the child: never returns. */
+static void helper_child(char *const argv[], int in_fd, int out_fd)
+{
+	extern char **environ;
+	char *envp[] = { child_path_env(), NULL };
+	sigset_t none;
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	setsid();	/* its own process group: killed as one */
+	dup2(in_fd >= 0 ? in_fd : null, 0);
+	dup2(out_fd, 1);
+	dup2(out_fd, 2);
+	child_fds_cloexec();
+	environ = envp;
+	execvp(argv[0], argv);
+	fmt_fd(2, "failed to exec '%s': %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+/* Kill the helper's process group; reap it if it dies soon, else leave it
+ * to helper_reap(). */
+static void helper_kill(pid_t pid, int *status)
+{
+	long long until = now_ms() + HELPER_KILL_WAIT_MS;
+
+	kill(-pid, SIGKILL);
+	kill(pid, SIGKILL);
+	while (waitpid(pid, status, WNOHANG) == 0) {
+		if (now_ms() >= until) {
+			for (int i = 0; i < HELPER_ABANDONED_MAX; i++)
+				if (abandoned[i] <= 0) {
+					abandoned[i] = pid;
+					break;
+				}
+			return;
+		}
+		poll(NULL, 0, HELPER_SLICE_MS);
+	}
+}
+
+/* Move input and output until the helper exited and its output ended (or,
+ * exited, a grandchild keeps the pipe: what is there is taken).  Returns
+ * false at the deadline. */
+static bool helper_serve(pid_t pid, int *status, int in_fd, const char *input, int out_fd,
+			 char *output, size_t cap, size_t *len, long long deadline)
+{
+	size_t in_len = input ? strlen(input) : 0, in_off = 0;
+	bool exited = false;
 	char scrap[512];
+
+	for (;;) {
+		struct pollfd p[2];
+		int n = 0;
+		if (!exited && waitpid(pid, status, WNOHANG) == pid)
+			exited = true;
+		if (out_fd >= 0)
+			p[n++] = (struct pollfd){ out_fd, POLLIN, 0 };
+		if (in_fd >= 0 && !exited)
+			p[n++] = (struct pollfd){ in_fd, POLLOUT, 0 };
+		long long left = deadline - now_ms();
+		if (exited && (out_fd < 0 || left <= 0 || poll(p, 1, 0) <= 0))
+			return true;
+		if (left <= 0)
+			return false;
+		poll(p, (nfds_t)n, left < HELPER_SLICE_MS ? (int)left : HELPER_SLICE_MS);
+		for (int k = 0; k < n; k++) {
+			if (!p[k].revents)
+				continue;
+			if (p[k].fd == in_fd) {
+				ssize_t w = write(in_fd, input + in_off, in_len - in_off);
+				if (w > 0)
+					in_off += (size_t)w;
+				if ((w < 0 && errno != EAGAIN && errno != EINTR) || in_off == in_len)
+					close_fd(&in_fd);
+				continue;
+			}
+			/* keep what fits, read the rest so it can finish */
+			bool keep = *len + 1 < cap;
+			ssize_t r = read(out_fd, keep ? output + *len : scrap,
+					 keep ? cap - 1 - *len : sizeof(scrap));
+			if (r > 0 && keep)
+				*len += (size_t)r;
+			else if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
+				close_fd(&out_fd);
+		}
+	}
+}
+
+int run_program_timed(char *const argv[], const char *input, char *output, size_t cap,
+		      int timeout_ms)
+{
+	char scrap[1];
 	int pipe_out[2], pipe_in[2] = { -1, -1 }, status = 0;
 	size_t len = 0;
 	pid_t pid;
+	bool done;
 
+	helper_reap();
 	if (!output || !cap) {
 		output = scrap;
 		cap = 1;
 	}
-	if (pipe2(pipe_out, O_CLOEXEC) < 0 || (input && pipe2(pipe_in, O_CLOEXEC) < 0))
+	if (pipe2(pipe_out, O_CLOEXEC) < 0)
 		return -1;
-	pid = fork();
-	if (pid == 0) {
-		sigset_t none;
-		int null = open("/dev/null", O_RDWR);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
-		setsid();
-		dup2(input ? pipe_in[0] : null, 0);
-		dup2(pipe_out[1], 1);
-		dup2(pipe_out[1], 2);
-		execvp(argv[0], argv);
-		fmt_fd(2, "failed to exec '%s': %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	close(pipe_out[1]);
-	if (input) {
-		close(pipe_in[0]);
-		if (pid > 0)
-			write_all(pipe_in[1], input, strlen(input));
-		close(pipe_in[1]);
-	}
-	if (pid < 0) {
+	if (input && pipe2(pipe_in, O_CLOEXEC) < 0) {
 		close(pipe_out[0]);
+		close(pipe_out[1]);
 		return -1;
 	}
-	for (;;) {	/* keep what fits, read the rest so it can finish */
-		ssize_t r = read(pipe_out[0], len + 1 < cap ? output + len : scrap,
-				 len + 1 < cap ? cap - 1 - len : sizeof(scrap));
-		if (r > 0 && len + 1 < cap)
-			len += (size_t)r;
-		else if (r == 0 || (r < 0 && errno != EINTR))
-			break;
+	pid = fork();
+	if (pid == 0)
+		helper_child(argv, pipe_in[0], pipe_out[1]);
+	close_fd(&pipe_out[1]);
+	close_fd(&pipe_in[0]);
+	if (pid < 0) {
+		int e = errno;
+		close_fd(&pipe_out[0]);
+		close_fd(&pipe_in[1]);
+		errno = e;
+		return -1;
 	}
-	close(pipe_out[0]);
+	fcntl(pipe_out[0], F_SETFL, O_NONBLOCK);
+	if (pipe_in[1] >= 0)
+		fcntl(pipe_in[1], F_SETFL, O_NONBLOCK);
+	done = helper_serve(pid, &status, pipe_in[1], input, pipe_out[0], output, cap, &len,
+			    now_ms() + timeout_ms);
+	close_fd(&pipe_out[0]);
+	close_fd(&pipe_in[1]);
 	output[len] = 0;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	if (!done) {
+		helper_kill(pid, &status);
+		errno = ETIMEDOUT;
+		return -1;
+	}
 	return status;
+}
+
+int run_program(char *const argv[], const char *input, char *output, size_t cap)
+{
+	return run_program_timed(argv, input, output, cap, HELPER_TIMEOUT_MS);
 }
 
 int run_helper(struct call *c, const char *action, char *const argv[], const char *input)
 {
 	char output[HELPER_OUTPUT_MAX + 1];
-	int status = run_program(argv, input, output, sizeof(output));
+	/* the -F hook is argv[0] as given (cmds/freeze.c) */
+	bool hook = settings.fsfreeze_hook && argv[0] == settings.fsfreeze_hook;
+	int timeout = hook ? HELPER_HOOK_TIMEOUT_MS : HELPER_TIMEOUT_MS;
+	int status = run_program_timed(argv, input, output, sizeof(output), timeout);
 	size_t len = strlen(output);
 
+	if (status < 0 && errno == ETIMEDOUT)
+		return call_error(c, "child process has failed to %s: no result after %d s",
+				  action, timeout / 1000);
 	if (status < 0)
 		return call_error(c, "child process has failed to %s: %s", action, strerror(errno));
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)

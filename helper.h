@@ -1,18 +1,33 @@
-/* helper.h - running an external program the way newest qemu-ga does. */
+/* helper.h - running an external program the way newest qemu-ga does,
+ * with what every program the agent starts gets: descriptors 0-2 only,
+ * only PATH of the environment, and a bounded wait. */
 #ifndef TINYQGA_HELPER_H
 #define TINYQGA_HELPER_H
 
 #include "agent.h"
 
 /* Run argv (argv[0] searched in PATH) in its own session with stdin from
- * input (or /dev/null) and stdout+stderr captured, wait for it.  0 if it
+ * input (or /dev/null) and stdout+stderr captured, wait for it at most
+ * HELPER_TIMEOUT_MS (the fsfreeze hook HELPER_HOOK_TIMEOUT_MS).  0 if it
  * exited 0; else call_error() with qemu-ga's text:
  *   "child process has failed to ACTION: OUTPUT" (or ": exit status N"),
- *   "child process has terminated abnormally[: OUTPUT]". */
+ *   "child process has terminated abnormally[: OUTPUT]",
+ * or, ours, "child process has failed to ACTION: no result after N s". */
 int run_helper(struct call *c, const char *action, char *const argv[], const char *input);
 
 /* The same without an error reply: the wait status (as waitpid's), or -1
- * if it could not be started; output, if not NULL, gets what it printed. */
+ * if it could not be started (errno ETIMEDOUT: killed after timeout_ms);
+ * output, if not NULL, gets what it printed. */
 int run_program(char *const argv[], const char *input, char *output, size_t cap);
+int run_program_timed(char *const argv[], const char *input, char *output, size_t cap,
+		      int timeout_ms);
+
+/* In a forked child: every descriptor above 2 close-on-exec, whatever the
+ * agent inherited from whoever started it. */
+void child_fds_cloexec(void);
+/* "PATH=..." a child gets: the agent's own, else the usual system one. */
+char *child_path_env(void);
+/* Reap helpers killed after their timeout that took long to die. */
+void helper_reap(void);
 
 #endif

@@ -39,6 +39,29 @@
 /* guest-exec children's pipes watched at once (3 per child). */
 #define POLL_CHILD_FDS (3 * 256)
 
+/* guest-file-*: handles open at once (qemu-ga: no bound but RLIMIT_NOFILE,
+ * which then also starves its channel and children); the next open fails
+ * as EMFILE.  Reads: qemu-ga's GUEST_FILE_READ_COUNT_MAX. */
+#define FILE_HANDLES_MAX 1024
+#define FILE_READ_COUNT_MAX (48u << 20)
+
+/* guest-exec: children running or exited with their status not read yet
+ * (qemu-ga: no bound); each holds 3 pipes, see POLL_CHILD_FDS.  Captured
+ * output per stream, as qemu-ga's GUEST_EXEC_MAX_OUTPUT; the rest is read
+ * and dropped so the child can finish. */
+#define EXEC_CHILDREN_MAX 256
+#define EXEC_OUTPUT_MAX (16u << 20)
+
+/* Programs the agent waits for (chpasswd, hwclock, shutdown, systemctl):
+ * each returns within about a second, so after this the helper's process
+ * group is killed and the command fails; the agent answers again.
+ * qemu-ga waits forever.  The fsfreeze hook flushes databases and may
+ * take minutes: it gets the longer bound. */
+#define HELPER_TIMEOUT_MS 10000
+#define HELPER_HOOK_TIMEOUT_MS 600000
+/* Of a helper's output, kept for the error text. */
+#define HELPER_OUTPUT_MAX 4096
+
 /* Default channel, as qemu-ga on Linux. */
 #define DEFAULT_METHOD "virtio-serial"
 #define DEFAULT_VIRTIO_PATH "/dev/virtio-ports/org.qemu.guest_agent.0"

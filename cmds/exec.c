@@ -25,12 +25,14 @@
 #include "../b64.h"
 #include "../exec.h"
 #include "../fmt.h"
+#include "../helper.h"
 #include "../log.h"
 #include "../mem.h"
+#include "../options.h"
 
-#define EXEC_MAX 256			/* children whose status is not read yet */
-#define EXEC_OUTPUT_MAX (16 << 20)	/* per stream, as qemu-ga */
 #define EXEC_READ_STEP 65536
+
+_Static_assert(POLL_CHILD_FDS >= 3 * EXEC_CHILDREN_MAX, "every child's pipes are polled");
 
 struct stream {
 	int fd;				/* -1 once at end of file */
@@ -47,7 +49,7 @@ static struct child {
 	unsigned char *in;
 	size_t in_len, in_off;
 	struct stream out, err;
-} children[EXEC_MAX];
+} children[EXEC_CHILDREN_MAX];
 static int nchildren;
 
 enum capture { CAP_NONE, CAP_STDOUT, CAP_STDERR, CAP_SEPARATED, CAP_MERGED };
@@ -134,19 +136,6 @@ static void child_free(struct child *ch)
 	*ch = children[--nchildren];
 }
 
-/* The PATH a child gets when the host sends no environment: the agent's
- * own, or the usual system one when it has none. */
-static char *exec_path_env(void)
-{
-	static char fallback[] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-	extern char **environ;
-
-	for (char **e = environ; e && *e; e++)
-		if (!strncmp(*e, "PATH=", 5))
-			return *e;
-	return fallback;
-}
-
 static int guest_exec(struct call *c, struct exec_args *a)
 {
 	int cap = CAP_NONE, in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
@@ -163,8 +152,9 @@ static int guest_exec(struct call *c, struct exec_args *a)
 		cap = a->capture.v ? CAP_SEPARATED : CAP_NONE;
 	if (a->input && (inlen = b64_decode((char *)a->input, strlen(a->input))) < 0)
 		return call_error(c, "Base64 data contains invalid characters");
-	if (nchildren == EXEC_MAX)
-		return call_error(c, "too many processes whose status has not been read (%d)", EXEC_MAX);
+	if (nchildren == EXEC_CHILDREN_MAX)
+		return call_error(c, "too many processes whose status has not been read (%d)",
+				  EXEC_CHILDREN_MAX);
 	/* argv with a spare slot in front, for running a script with sh */
 	argv = mem_alloc((a->arg.n + a->env.n + 5) * sizeof(char *));
 	if (!argv)
@@ -186,7 +176,7 @@ static int guest_exec(struct call *c, struct exec_args *a)
 	} else {
 		/* qemu-ga hands over its own environment; tinyqga only PATH, so
 		 * nothing the agent was started with reaches the host's programs */
-		envp[0] = exec_path_env();
+		envp[0] = child_path_env();
 		envp[1] = NULL;
 	}
 	log_command("guest-exec called: \"%s\"", text);
@@ -212,6 +202,7 @@ static int guest_exec(struct call *c, struct exec_args *a)
 		dup2(in[0] >= 0 ? in[0] : devnull, 0);
 		dup2(out[1] >= 0 ? out[1] : devnull, 1);
 		dup2(cap == CAP_MERGED ? 1 : err[1] >= 0 ? err[1] : devnull, 2);
+		child_fds_cloexec();	/* fds the agent itself inherited */
 		exec_search(a->path, argv, envp);
 		e = errno;
 		write(report[1], &e, sizeof(e));
@@ -338,6 +329,7 @@ QGA_COMMAND(31, guest_exec_status, "guest-exec-status", status_spec, struct stat
 
 void exec_reap(void)
 {
+	helper_reap();
 	for (int i = 0; i < nchildren; i++) {
 		struct child *ch = &children[i];
 		if (!ch->reaped && waitpid(ch->pid, &ch->status, WNOHANG) == ch->pid) {

@@ -25,12 +25,11 @@
 #include "../b64.h"
 #include "../log.h"
 #include "../mem.h"
+#include "../options.h"
 #include "../state.h"
 #include "../sysread.h"
 
-#define FILE_HANDLES_MAX 1024		/* open at once; more fail as EMFILE */
 #define READ_COUNT_DEFAULT 4096		/* as qemu-ga */
-#define READ_COUNT_MAX (48 << 20)	/* as qemu-ga's GUEST_FILE_READ_COUNT_MAX */
 #define READ_CHUNK_BYTES (3 << 16)	/* read and encode step: a multiple of 3 */
 
 static struct handle {
@@ -240,7 +239,7 @@ static int guest_file_read(struct call *c, struct read_args *a)
 
 	if (!h)
 		return -1;
-	if (count < 0 || count > READ_COUNT_MAX)
+	if (count < 0 || count > FILE_READ_COUNT_MAX)
 		return call_error(c, "value '%lld' is invalid for argument count", (long long)count);
 	want = (size_t)count;
 	buf = read_buffer();
