@@ -44,6 +44,11 @@
  * as EMFILE.  Reads: qemu-ga's GUEST_FILE_READ_COUNT_MAX. */
 #define FILE_HANDLES_MAX 1024
 #define FILE_READ_COUNT_MAX (48u << 20)
+/* Descriptors handles may never take, so that a host holding many cannot
+ * starve what the agent needs: every exec child's 3 pipes, a helper's, the
+ * state file's temporary copy, a reconnecting client, /proc/self/fd.  The
+ * soft RLIMIT_NOFILE is raised toward the hard one to make room first. */
+#define FILE_FD_RESERVE (3 * EXEC_CHILDREN_MAX + 64)
 
 /* guest-exec: children running or exited with their status not read yet
  * (qemu-ga: no bound); each holds 3 pipes, see POLL_CHILD_FDS.  Captured

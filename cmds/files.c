@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -91,6 +92,28 @@ static bool agent_owned(int fd)
 	return owned;
 }
 
+/* May a handle hold fd?  Only below the soft RLIMIT_NOFILE less what the
+ * agent keeps for itself (FILE_FD_RESERVE); the soft limit is raised once,
+ * as far as the hard one allows, to what all handles and the reserve need. */
+static bool fd_room(int fd)
+{
+	static rlim_t limit;
+	struct rlimit rl;
+
+	if (!limit) {
+		if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+			return true;
+		rlim_t want = FILE_HANDLES_MAX + FILE_FD_RESERVE + 64;	/* + the agent's own */
+		if (rl.rlim_cur < want && rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+			if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+				getrlimit(RLIMIT_NOFILE, &rl);
+		}
+		limit = rl.rlim_cur;
+	}
+	return (rlim_t)fd + FILE_FD_RESERVE < limit;
+}
+
 struct open_args {
 	const char *path, *mode;
 };
@@ -138,6 +161,13 @@ static int guest_file_open(struct call *c, struct open_args *a)
 	}
 	if (fd < 0 && !created)
 		fd = open(a->path, flags, 0644);
+	if (fd >= 0 && !fd_room(fd)) {
+		close(fd);
+		if (created)
+			unlink(a->path);
+		fd = -1;
+		errno = EMFILE;
+	}
 	if (fd < 0)
 		goto fail;
 	/* 0644 whatever the umask, as qemu-ga sets 0666 whatever the umask */
