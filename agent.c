@@ -15,6 +15,7 @@
 #include "exec.h"
 #include "freeze.h"
 #include "fmt.h"
+#include "helper.h"
 #include "log.h"
 #include "options.h"
 #include "port.h"
@@ -100,10 +101,12 @@ static int serve_loop(struct port *p, int sfd, bool retry, struct json_stream *j
 #endif
 				if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
 					return 0;
+				if (si.ssi_signo == SIGCHLD) {
+					helper_reap();
 #if HAVE_EXEC
-				if (si.ssi_signo == SIGCHLD)
 					exec_reap();
 #endif
+				}
 			}
 		}
 #if HAVE_EXEC

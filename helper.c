@@ -25,7 +25,13 @@
 #define HELPER_ABANDONED_MAX 8	/* killed but not dead yet (stuck in D state) */
 #define CHILD_FD_SWEEP_MAX 65536	/* without close_range: descriptors looked at */
 
-static pid_t abandoned[HELPER_ABANDONED_MAX];
+/* Helpers the agent no longer waits for: killed ones slow to die, and
+ * shutdown programs left at work (with their output pipe, drained so
+ * they never block on it). */
+static struct {
+	pid_t pid;
+	int fd;
+} abandoned[HELPER_ABANDONED_MAX];
 
 void child_fds_cloexec(void)
 {
@@ -53,11 +59,51 @@ char *child_path_env(void)
 	return fallback;
 }
 
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static void drain(int *fd)
+{
+	char scrap[512];
+	ssize_t r;
+
+	while (*fd >= 0 && (r = read(*fd, scrap, sizeof(scrap))) != 0)
+		if (r < 0) {
+			if (errno != EINTR && errno != EAGAIN)
+				close_fd(fd);
+			if (errno == EAGAIN)
+				return;
+		}
+	close_fd(fd);
+}
+
 void helper_reap(void)
 {
+	for (int i = 0; i < HELPER_ABANDONED_MAX; i++) {
+		if (abandoned[i].pid <= 0)
+			continue;
+		drain(&abandoned[i].fd);
+		if (waitpid(abandoned[i].pid, NULL, WNOHANG) != 0) {
+			abandoned[i].pid = 0;
+			close_fd(&abandoned[i].fd);
+		}
+	}
+}
+
+/* Leave pid to helper_reap(), with its output pipe fd; false if full. */
+static bool abandon(pid_t pid, int fd)
+{
 	for (int i = 0; i < HELPER_ABANDONED_MAX; i++)
-		if (abandoned[i] > 0 && waitpid(abandoned[i], NULL, WNOHANG) != 0)
-			abandoned[i] = 0;
+		if (abandoned[i].pid <= 0) {
+			abandoned[i].pid = pid;
+			abandoned[i].fd = fd;
+			return true;
+		}
+	return false;
 }
 
 static long long now_ms(void)
@@ -66,13 +112,6 @@ static long long now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);	/* a suspend does not count */
 	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
-}
-
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
 }
 
 /* In the child: never returns. */
@@ -107,11 +146,7 @@ static void helper_kill(pid_t pid, int *status)
 	kill(pid, SIGKILL);
 	while (waitpid(pid, status, WNOHANG) == 0) {
 		if (now_ms() >= until) {
-			for (int i = 0; i < HELPER_ABANDONED_MAX; i++)
-				if (abandoned[i] <= 0) {
-					abandoned[i] = pid;
-					break;
-				}
+			abandon(pid, -1);
 			return;
 		}
 		poll(NULL, 0, HELPER_SLICE_MS);
@@ -166,8 +201,10 @@ static bool helper_serve(pid_t pid, int *status, int in_fd, const char *input, i
 	}
 }
 
-int run_program_timed(char *const argv[], const char *input, char *output, size_t cap,
-		      int timeout_ms)
+/* At the deadline the helper is killed, or, with leave, left at work
+ * (errno EINPROGRESS) where there is room to watch it. */
+static int run_timed(char *const argv[], const char *input, char *output, size_t cap,
+		     int timeout_ms, bool leave)
 {
 	char scrap[1];
 	int pipe_out[2], pipe_in[2] = { -1, -1 }, status = 0;
@@ -204,15 +241,25 @@ int run_program_timed(char *const argv[], const char *input, char *output, size_
 		fcntl(pipe_in[1], F_SETFL, O_NONBLOCK);
 	done = helper_serve(pid, &status, pipe_in[1], input, pipe_out[0], output, cap, &len,
 			    now_ms() + timeout_ms);
-	close_fd(&pipe_out[0]);
 	close_fd(&pipe_in[1]);
 	output[len] = 0;
+	if (!done && leave && abandon(pid, pipe_out[0])) {
+		errno = EINPROGRESS;
+		return -1;
+	}
+	close_fd(&pipe_out[0]);
 	if (!done) {
 		helper_kill(pid, &status);
 		errno = ETIMEDOUT;
 		return -1;
 	}
 	return status;
+}
+
+int run_program_timed(char *const argv[], const char *input, char *output, size_t cap,
+		      int timeout_ms)
+{
+	return run_timed(argv, input, output, cap, timeout_ms, false);
 }
 
 int run_program(char *const argv[], const char *input, char *output, size_t cap)
@@ -222,13 +269,18 @@ int run_program(char *const argv[], const char *input, char *output, size_t cap)
 
 int run_helper(struct call *c, const char *action, char *const argv[], const char *input)
 {
+	return run_helper_timed(c, action, argv, input, HELPER_TIMEOUT_MS, false);
+}
+
+int run_helper_timed(struct call *c, const char *action, char *const argv[], const char *input,
+		     int timeout, bool leave)
+{
 	char output[HELPER_OUTPUT_MAX + 1];
-	/* the -F hook is argv[0] as given (cmds/freeze.c) */
-	bool hook = settings.fsfreeze_hook && argv[0] == settings.fsfreeze_hook;
-	int timeout = hook ? HELPER_HOOK_TIMEOUT_MS : HELPER_TIMEOUT_MS;
-	int status = run_program_timed(argv, input, output, sizeof(output), timeout);
+	int status = run_timed(argv, input, output, sizeof(output), timeout, leave);
 	size_t len = strlen(output);
 
+	if (status < 0 && errno == EINPROGRESS)
+		return 1;
 	if (status < 0 && errno == ETIMEDOUT)
 		return call_error(c, "child process has failed to %s: no result after %d s",
 				  action, timeout / 1000);

@@ -8,12 +8,17 @@
 
 /* Run argv (argv[0] searched in PATH) in its own session with stdin from
  * input (or /dev/null) and stdout+stderr captured, wait for it at most
- * HELPER_TIMEOUT_MS (the fsfreeze hook HELPER_HOOK_TIMEOUT_MS).  0 if it
+ * HELPER_TIMEOUT_MS, then kill its process group.  0 if it
  * exited 0; else call_error() with qemu-ga's text:
  *   "child process has failed to ACTION: OUTPUT" (or ": exit status N"),
  *   "child process has terminated abnormally[: OUTPUT]",
  * or, ours, "child process has failed to ACTION: no result after N s". */
 int run_helper(struct call *c, const char *action, char *const argv[], const char *input);
+/* The same with another bound; with leave, a helper still at work then is
+ * not killed but left to finish (reaped later) and 1 is returned: for
+ * programs that must never be cut short, such as a shutdown. */
+int run_helper_timed(struct call *c, const char *action, char *const argv[], const char *input,
+		     int timeout_ms, bool leave);
 
 /* The same without an error reply: the wait status (as waitpid's), or -1
  * if it could not be started (errno ETIMEDOUT: killed after timeout_ms);
@@ -27,7 +32,8 @@ int run_program_timed(char *const argv[], const char *input, char *output, size_
 void child_fds_cloexec(void);
 /* "PATH=..." a child gets: the agent's own, else the usual system one. */
 char *child_path_env(void);
-/* Reap helpers killed after their timeout that took long to die. */
+/* Reap helpers killed after their timeout that took long to die, and
+ * those left at work; on SIGCHLD. */
 void helper_reap(void);
 
 #endif

@@ -329,7 +329,6 @@ QGA_COMMAND(31, guest_exec_status, "guest-exec-status", status_spec, struct stat
 
 void exec_reap(void)
 {
-	helper_reap();
 	for (int i = 0; i < nchildren; i++) {
 		struct child *ch = &children[i];
 		if (!ch->reaped && waitpid(ch->pid, &ch->status, WNOHANG) == ch->pid) {

@@ -22,6 +22,7 @@
 #include "../helper.h"
 #include "../log.h"
 #include "../mounts.h"
+#include "../options.h"
 #include "../state.h"
 
 #define FROZEN_FILE "qga.state.isfrozen"
@@ -66,7 +67,7 @@ static int run_hook(struct call *c, const char *arg)
 
 	if (!settings.fsfreeze_hook)
 		return 0;
-	return run_helper(c, "execute fsfreeze hook", argv, NULL);
+	return run_helper_timed(c, "execute fsfreeze hook", argv, NULL, HELPER_HOOK_TIMEOUT_MS, false);
 }
 
 /* FITHAW each mount until it says no more; how many were frozen. */

@@ -32,6 +32,7 @@
 #include "../agent.h"
 #include "../helper.h"
 #include "../log.h"
+#include "../options.h"
 #include "../power.h"
 #include "../sysread.h"
 #include "../fmt.h"
@@ -182,13 +183,20 @@ static int shutdown_container(struct call *c, const struct power_mode *m)
 	return call_error(c, "%s; /proc/sysrq-trigger: %s", why, strerror(e));
 }
 
-/* Run a program that exited 0: under systemd that is final; elsewhere
- * the grace period starts. */
+/* Run the shutdown program.  One that exited 0 under systemd is final;
+ * elsewhere the grace period starts.  One still at work after
+ * HELPER_TIMEOUT_MS is never killed (a shutdown cut short leaves the guest
+ * half down): it is left to finish, and the grace period starts. */
 static int run_shutdown_program(struct call *c, const struct power_mode *m, char *const argv[])
 {
-	if (run_helper(c, "shutdown", argv, NULL) < 0)
+	int rc = run_helper_timed(c, "shutdown", argv, NULL, HELPER_TIMEOUT_MS, true);
+
+	if (rc < 0)
 		return -1;
-	if (access("/run/systemd/system", F_OK) != 0) {
+	if (rc > 0)
+		log_msg(LOG_MESSAGE, "guest-shutdown: %s still running after %d s, left to finish",
+			argv[0], HELPER_TIMEOUT_MS / 1000);
+	if (rc > 0 || access("/run/systemd/system", F_OK) != 0) {
 		grace_mode = m;
 		clock_gettime(CLOCK_MONOTONIC, &grace_from);
 	}
