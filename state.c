@@ -3,7 +3,14 @@
  * qemu-ga keeps STATEDIR/qga.state ("[global]" / "fd_counter=N") so file
  * handles are never reused, even after a restart.  The directory is made
  * if missing (qemu-ga 7.2 exits instead), files in it are opened without
- * following symlinks and replaced atomically. */
+ * following symlinks and replaced atomically.
+ *
+ * Anyone who can create names in the directory could plant the frozen
+ * marker (the agent would start frozen), a FIFO as qga.state (a blocking
+ * open) or names that make every write fail, so a directory owned by
+ * another user or writable by group or others is refused (qemu-ga uses
+ * it).  Files in it count only if they are plain files of ours with one
+ * link; they are opened O_NONBLOCK, so nothing there can block. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>	/* renameat */
@@ -37,6 +44,37 @@ static int mkdirs(char *path)
 	}
 }
 
+/* Ours, and only ours can add or replace names in it. */
+static const char *unsafe_dir(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return strerror(errno);
+	if (st.st_uid != geteuid())
+		return "owned by another user";
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return "writable by group or others";
+	return NULL;
+}
+
+/* A plain file of ours with one link, read-only; -1 with errno. */
+static int open_own(const char *name)
+{
+	int fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	    st.st_nlink != 1) {
+		close(fd);
+		errno = EPERM;
+		return -1;
+	}
+	return fd;
+}
+
 static int64_t parse_counter(const char *s)
 {
 	const char *k = s;
@@ -61,6 +99,7 @@ static int save_counter(void)
 
 int state_init(const char *dir)
 {
+	const char *why = NULL;
 	char buf[256];
 	ssize_t n;
 	int fd;
@@ -77,7 +116,9 @@ int state_init(const char *dir)
 	dir_fd = open(dir_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dir_fd < 0)
 		goto fail;
-	fd = openat(dir_fd, STATE_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if ((why = unsafe_dir(dir_fd)))
+		goto fail;
+	fd = open_own(STATE_FILE);
 	if (fd >= 0) {
 		n = read(fd, buf, sizeof(buf) - 1);
 		close(fd);
@@ -87,10 +128,15 @@ int state_init(const char *dir)
 			fd_counter = v;
 		return 0;
 	}
-	if (errno == ENOENT && save_counter() == 0)
+	/* missing, or not a plain file of ours: ours replaces it */
+	if (save_counter() == 0)
 		return 0;
 fail:
-	fmt_fd(2, "critical: failed to initialize state directory %s: %s\n", dir, strerror(errno));
+	fmt_fd(2, "critical: failed to initialize state directory %s: %s\n", dir,
+	       why ? why : strerror(errno));
+	if (dir_fd >= 0)
+		close(dir_fd);
+	dir_fd = -1;
 	return -1;
 }
 
@@ -139,24 +185,21 @@ int state_next_handle(int64_t *handle)
 	return 0;
 }
 
-/* An empty marker file, as qemu-ga's qga.state.isfrozen. */
+/* An empty marker file, as qemu-ga's qga.state.isfrozen; written as any
+ * state file, so whatever had the name is replaced, never opened. */
 int state_touch(const char *name)
 {
-	int fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-
-	if (fd < 0)
-		return -1;
-	fsync(fd);
-	close(fd);
-	fsync(dir_fd);
-	return 0;
+	return state_write(name, "", 0);
 }
 
 bool state_exists(const char *name)
 {
-	struct stat st;
+	int fd = dir_fd >= 0 ? open_own(name) : -1;
 
-	return dir_fd >= 0 && fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
 }
 
 void state_remove(const char *name)
