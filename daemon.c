@@ -3,10 +3,13 @@
  * The pid file is taken before the channel is opened, so a second
  * instance fails before it can replace the first one's socket.  It is
  * created with O_EXCL, or, left behind by a dead instance, reused only if
- * it is a plain file of ours with one link; never through a symlink.  The
- * lock is flock(), which fork() keeps: the daemon holds it for its life. */
+ * it is a plain file of ours with one link; never through a symlink, a
+ * FIFO or a device.  The lock is flock(), which fork() keeps: the daemon
+ * holds it for its life, and removes the name at exit only if it is still
+ * the file it locked. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -15,47 +18,98 @@
 #include "daemon.h"
 #include "fmt.h"
 
-static int pid_fd = -1;
-static const char *pid_path;
+static int pid_fd = -1, pid_dir = -1;
+static char pid_name[256];
+
+/* The directory holding path, and its last component in pid_name: the
+ * file is then reached through the directory, the same one after the
+ * daemon's chdir("/") even for a relative path. */
+static int open_parent(const char *path)
+{
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+	char dir[4096];
+	size_t n = slash ? (size_t)(slash - path) : 0;
+
+	if (!*base || strlen(base) >= sizeof(pid_name) || n >= sizeof(dir)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (!slash)
+		strcpy(dir, ".");
+	else if (!n)
+		strcpy(dir, "/");	/* "/pid" */
+	else
+		memcpy(dir, path, n), dir[n] = 0;
+	strcpy(pid_name, base);
+	return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* Created, or left by a dead instance: a plain file of ours, one link.
+ * O_NONBLOCK: a FIFO or device planted there cannot hold the open. */
+static int open_pidfile(const char **why)
+{
+	const int flags = O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+	struct stat st;
+	int fd;
+
+	fd = openat(pid_dir, pid_name, flags | O_CREAT | O_EXCL, 0600);
+	if (fd < 0 && errno == EEXIST)
+		fd = openat(pid_dir, pid_name, flags);
+	if (fd < 0) {
+		*why = errno == ENOENT ? NULL : strerror(errno);	/* removed meanwhile: again */
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+	    st.st_uid != geteuid()) {
+		*why = "not a plain file owned by this user";
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Is fd still the file the name points to, not one unlinked meanwhile? */
+static bool still_named(int fd)
+{
+	struct stat st, now;
+
+	return fstat(fd, &st) == 0 && fstatat(pid_dir, pid_name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       now.st_ino == st.st_ino && now.st_dev == st.st_dev;
+}
 
 int pidfile_acquire(const char *path)
 {
-	struct stat st, now;
-	const char *why;
-	int fd;
+	const char *why = NULL;
+	int fd = -1;
 
+	if ((pid_dir = open_parent(path)) < 0) {
+		why = strerror(errno);
+		goto fail;
+	}
 	for (;;) {
-		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0 && errno == EEXIST)
-			fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-		if (fd < 0) {
-			if (errno == ENOENT)
-				continue;	/* removed meanwhile */
-			why = strerror(errno);
-			goto fail;
-		}
-		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
-		    st.st_uid != geteuid()) {
-			why = "not a plain file owned by this user";
-			goto fail;
+		if ((fd = open_pidfile(&why)) < 0) {
+			if (why)
+				goto fail;
+			continue;
 		}
 		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 			why = errno == EWOULDBLOCK ? "locked: another instance is running" :
 						     strerror(errno);
 			goto fail;
 		}
-		/* still the file at that path, not one unlinked meanwhile? */
-		if (stat(path, &now) == 0 && now.st_ino == st.st_ino && now.st_dev == st.st_dev)
+		if (still_named(fd))
 			break;
 		close(fd);
 	}
 	pid_fd = fd;
-	pid_path = path;
 	return 0;
 fail:
 	fmt_fd(2, "critical: cannot use pid file %s: %s\n", path, why);
 	if (fd >= 0)
 		close(fd);
+	if (pid_dir >= 0)
+		close(pid_dir);
+	pid_dir = -1;
 	return -1;
 }
 
@@ -68,13 +122,16 @@ static void pidfile_write(void)
 		pwrite(pid_fd, buf, n, 0);
 }
 
+/* Only while the name is still our file: never another one put there. */
 void pidfile_remove(void)
 {
-	if (pid_fd >= 0) {
-		unlink(pid_path);
-		close(pid_fd);
-		pid_fd = -1;
-	}
+	if (pid_fd < 0)
+		return;
+	if (still_named(pid_fd))
+		unlinkat(pid_dir, pid_name, 0);
+	close(pid_fd);
+	close(pid_dir);
+	pid_fd = pid_dir = -1;
 }
 
 static void to_null(int fd)
