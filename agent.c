@@ -191,10 +191,8 @@ int main(int argc, char **argv)
 		fmt_fd(2, "critical: must specify a path for this channel\n");
 		return 1;
 	}
-	if (log_open(cfg.logfile, cfg.verbose) < 0) {
-		fmt_fd(2, "critical: unable to open specified log file: %s\n", strerror(errno));
-		return 1;
-	}
+	if (log_open(cfg.logfile, cfg.verbose) < 0)
+		return 1;	/* it said why */
 	if (cfg.daemonize && pidfile_acquire(cfg.pidfile) < 0)
 		return 1;
 	commands_apply_policy(cfg.allow.n ? cfg.allow.v : NULL, cfg.allow.n,

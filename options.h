@@ -76,6 +76,12 @@
 #define DEFAULT_CONFIG "/etc/qemu/qemu-ga.conf"	/* unless $QGA_CONF */
 #define DEFAULT_FSFREEZE_HOOK "/etc/qemu/fsfreeze-hook"	/* bare -F */
 
+/* The -l file is truncated when it would grow past this, then goes on
+ * with a line saying so: a flood of errors cannot fill the disk (the
+ * initramfs packages log to /run, which is RAM), and the newest lines are
+ * the ones kept.  About 40,000 lines.  qemu-ga's log grows without bound. */
+#define LOG_FILE_MAX (4 << 20)
+
 /* -r: reopen a failed channel after this, doubling up to the maximum
  * (qemu-ga waits a flat 5 s, QGA_RETRY_INTERVAL). */
 #define RETRY_FIRST_MS 100
