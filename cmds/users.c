@@ -5,7 +5,11 @@
  * bring stdio and malloc along).  Files under a user's home are reached
  * with openat() and O_NOFOLLOW from the home directory down, so a symlink
  * planted as ~/.ssh or ~/.ssh/authorized_keys cannot redirect a write
- * elsewhere, and they are replaced atomically (temp file, fsync, rename).
+ * elsewhere, and they are replaced atomically (temp file, fsync, rename)
+ * and given to the user by fchown on the descriptor, never by path.
+ * authorized_keys is opened O_NONBLOCK and read only if the user could
+ * read it (unfit_keys), so a FIFO, a device or a hard link planted there
+ * gives a clear error, never a hang or root's files.
  *
  * Without chpasswd (a minimal image) the password is written by the
  * agent itself, as busybox's chpasswd does: into /etc/shadow, or the
@@ -123,27 +127,52 @@ static int open_ssh_dir(struct call *c, const struct user *u, bool create)
 	return fd;
 }
 
-/* The whole authorized_keys, NUL-terminated, from mem_alloc; NULL with
- * errno if it cannot be read. */
-static char *read_keys(int dir, size_t *len)
+/* What a user's authorized_keys may be for root to read it for them:
+ * a plain file with one link that they could read themselves (theirs, or
+ * root's and world-readable).  A hard link to /etc/shadow, or an inode
+ * of it left with one link after shadow was replaced, would otherwise
+ * show the hashes; a FIFO would block.  NULL if fine. */
+static const char *unfit_keys(const struct stat *st, const struct user *u)
 {
-	int fd = openat(dir, "authorized_keys", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	char *buf;
+	if (!S_ISREG(st->st_mode))
+		return "not a regular file";
+	if (st->st_nlink != 1)
+		return "a hard link to another file";
+	if (st->st_uid != u->uid && !(st->st_uid == 0 && (st->st_mode & S_IROTH)))
+		return "owned by another user";
+	return NULL;
+}
+
+/* The whole authorized_keys, NUL-terminated, from mem_alloc; NULL with
+ * *why (ENOENT: errno, *why NULL) if it cannot be read. */
+static char *read_keys(int dir, const struct user *u, size_t *len, const char **why)
+{
+	int fd = openat(dir, "authorized_keys", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+			O_CLOEXEC);
+	struct stat st;
+	char *buf = NULL;
 	ssize_t r = -1;
 
 	*len = 0;
-	if (fd < 0)
+	*why = NULL;
+	if (fd < 0) {
+		if (errno != ENOENT)
+			*why = errno == ELOOP ? "a symbolic link" : strerror(errno);
 		return NULL;
-	buf = mem_alloc(KEYS_FILE_MAX + 1);
-	if (buf && (r = read_upto(fd, buf, KEYS_FILE_MAX)) < 0) {
-		mem_free(buf);
-		buf = NULL;
 	}
+	if (fstat(fd, &st) < 0)
+		*why = strerror(errno);
+	else if (!(*why = unfit_keys(&st, u)) && !(buf = mem_alloc(KEYS_FILE_MAX + 1)))
+		*why = "out of memory";
+	else if (buf && (r = read_upto(fd, buf, KEYS_FILE_MAX)) < 0)
+		*why = strerror(errno);
 	close(fd);
-	if (buf) {
-		*len = (size_t)r;
-		buf[*len] = 0;
+	if (*why) {
+		mem_free(buf);
+		return NULL;
 	}
+	*len = (size_t)r;
+	buf[*len] = 0;
 	return buf;
 }
 
@@ -189,6 +218,7 @@ static void trim_line(char **s, size_t *n)
 static int guest_ssh_get_authorized_keys(struct call *c, struct user_args *a)
 {
 	struct user u;
+	const char *why;
 	size_t len;
 	char *text;
 	int dir, count = 0;
@@ -200,10 +230,11 @@ static int guest_ssh_get_authorized_keys(struct call *c, struct user_args *a)
 		errno = ENOENT;
 		return call_error(c, "failed to read '%s/.ssh/authorized_keys': %s", u.home, strerror(errno));
 	}
-	text = read_keys(dir, &len);
+	text = read_keys(dir, &u, &len, &why);
 	close(dir);
 	if (!text)
-		return call_error(c, "failed to read '%s/.ssh/authorized_keys': %s", u.home, strerror(errno));
+		return call_error(c, "failed to read '%s/.ssh/authorized_keys': %s", u.home,
+				  why ? why : strerror(errno));
 	reply_begin(c);
 	out_lit(c->out, "{\"keys\": [");
 	for (char *end = text + len; end > text || (end == text && 0);) {
@@ -267,6 +298,7 @@ static int edit_keys(struct call *c, struct keys_args *a, bool add)
 {
 	struct user u;
 	size_t len = 0, cap, used = 0;
+	const char *why = NULL;
 	char *old = NULL, *text;
 	int dir, rc;
 
@@ -282,7 +314,11 @@ static int edit_keys(struct call *c, struct keys_args *a, bool add)
 		return 0;	/* nothing to remove from */
 	}
 	if (!add || !a->reset)
-		old = read_keys(dir, &len);
+		old = read_keys(dir, &u, &len, &why);
+	if (why) {	/* there, but not a file to read for the user */
+		close(dir);
+		return call_error(c, "failed to read '%s/.ssh/authorized_keys': %s", u.home, why);
+	}
 	if (!old && !add) {
 		close(dir);
 		return 0;
@@ -415,31 +451,39 @@ static bool may_retry(const struct timespec *start)
 /* The account lock of shadow-utils and glibc's lckpwdf(): a write lock on
  * /etc/.pwd.lock, created 0600.  An existing one is made 0600 too: a lock
  * file others can open can be held by them (and tinyqga before this
- * created it with an undefined mode).  -1 with errno (EAGAIN: held). */
-static int account_lock(int etc, const struct timespec *start)
+ * created it with an undefined mode).  Only a plain file of root's with
+ * one link is locked or chmod'ed: a hard link to /etc/shadow there would
+ * otherwise have shadow's mode changed.  -1 after call_error(). */
+static int account_lock(struct call *c, int etc, const struct timespec *start)
 {
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	const char *why = NULL;
 	struct stat st;
-	int fd = openat(etc, ".pwd.lock", O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	int fd = openat(etc, ".pwd.lock", O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+			O_CLOEXEC, 0600);
 
 	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    ((st.st_mode & 07777) != 0600 && fchmod(fd, 0600) < 0)) {
-		int e = S_ISREG(st.st_mode) ? errno : EINVAL;
+		return call_error(c, "failed to set user password: /etc/.pwd.lock: %s", strerror(errno));
+	if (fstat(fd, &st) < 0)
+		why = strerror(errno);
+	else if (!S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_uid != geteuid())
+		why = "not a plain file of this user with one link, left as it was";
+	else if ((st.st_mode & 07777) != 0600 && fchmod(fd, 0600) < 0)
+		why = strerror(errno);
+	while (!why && fcntl(fd, F_SETLK, &fl) < 0) {
+		if ((errno == EAGAIN || errno == EACCES) && may_retry(start))
+			continue;
+		int e = errno;
 		close(fd);
-		errno = e;
-		return -1;
+		if (e == EAGAIN || e == EACCES)
+			return call_error(c, "failed to set user password: /etc/.pwd.lock is held by "
+					  "another process");
+		return call_error(c, "failed to set user password: /etc/.pwd.lock: %s", strerror(e));
 	}
-	while (fcntl(fd, F_SETLK, &fl) < 0) {
-		if ((errno != EAGAIN && errno != EACCES) || !may_retry(start)) {
-			int e = errno == EACCES ? EAGAIN : errno;
-			close(fd);
-			errno = e;
-			return -1;
-		}
-	}
-	return fd;
+	if (!why)
+		return fd;
+	close(fd);
+	return call_error(c, "failed to set user password: /etc/.pwd.lock: %s", why);
 }
 
 /* Write the user's line with HASH as its second field; for shadow also
@@ -583,12 +627,9 @@ static int set_password_hash(struct call *c, const char *user, const char *hash)
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	if ((etc = sys_open("/etc", O_RDONLY | O_DIRECTORY)) < 0)
 		return call_error(c, "failed to set user password: /etc: %s", strerror(errno));
-	if ((lock = account_lock(etc, &start)) < 0) {
-		rc = errno == EAGAIN ?
-		     call_error(c, "failed to set user password: /etc/.pwd.lock is held by another process") :
-		     call_error(c, "failed to set user password: /etc/.pwd.lock: %s", strerror(errno));
+	if ((lock = account_lock(c, etc, &start)) < 0) {
 		close(etc);
-		return rc;
+		return -1;
 	}
 	if (!lookup_user(user, &u)) {
 		rc = NO_LINE;
