@@ -7,7 +7,9 @@
  * marked by STATEDIR/qga.state.isfrozen so a restart stays frozen) and
  * leaves it on thaw.  Beyond qemu-ga: an optional auto-thaw after
  * --thaw-after seconds, so a host that dies mid-backup cannot leave
- * the guest frozen for good. */
+ * the guest frozen for good.  The -F hook runs as root, so it is refused
+ * unless root alone could have put it there (unsafe_hook).  Its run is
+ * not bounded yet: helper.c waits for it, as qemu-ga does. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -17,7 +19,10 @@
 #include <unistd.h>
 #include <linux/fs.h>
 
+#include <sys/stat.h>
+
 #include "../agent.h"
+#include "../fmt.h"
 #include "../freeze.h"
 #include "../helper.h"
 #include "../log.h"
@@ -61,12 +66,96 @@ void freeze_startup(void)
 	enter_frozen();
 }
 
+/* The hook's real path: the kernel resolves it (/proc/self/fd); without
+ * /proc the path as given, whose symlinks safe_path() then refuses. */
+static bool resolve(const char *path, char *out, size_t cap)
+{
+	char link[32];
+	ssize_t n;
+	int fd = open(path, O_PATH | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	fmt(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, out, cap - 1);
+	close(fd);
+	if (n > 0 && out[0] == '/') {
+		out[n] = 0;
+		return true;
+	}
+	if (path[0] != '/' || strlen(path) >= cap)
+		return false;
+	strcpy(out, path);
+	return true;
+}
+
+/* Why st, the component of a real path ending there (last: the hook
+ * itself), is unsafe; shared: its directory is writable by others. */
+static const char *unsafe_part(const struct stat *st, bool last, bool shared)
+{
+	if (S_ISLNK(st->st_mode))
+		return "a symbolic link";
+	if (st->st_uid != 0 && st->st_uid != geteuid())
+		return "not owned by root";
+	if (!last && !S_ISDIR(st->st_mode))
+		return "not a directory";
+	if (last && !S_ISREG(st->st_mode))
+		return "not a regular file";
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) && (last || !(st->st_mode & S_ISVTX)))
+		return "writable by group or others";
+	if (last && shared && st->st_nlink != 1)
+		return "a hard link in a directory others can write to";
+	return NULL;
+}
+
+/* Root runs the hook, so only root may have chosen what runs: the file
+ * and every directory above it are root's, none writable by others (a
+ * writable directory must be sticky, as /tmp, where others cannot rename
+ * root's entries; a file right in one must have one link, or it may be a
+ * link someone planted to any root program).  No symlink in the real
+ * path.  A message into why, or NULL. */
+static const char *unsafe_hook(char *real, char *why, size_t cap)
+{
+	bool shared = false;
+	struct stat st;
+
+	for (char *end = real; end; end = strchr(end + 1, '/')) {
+		char c = *end;
+		const char *bad;
+
+		*end = 0;	/* the prefix up to this slash; "" is the root */
+		if (lstat(end == real ? "/" : real, &st) < 0)
+			bad = strerror(errno);
+		else
+			bad = unsafe_part(&st, false, shared);
+		*end = c;
+		if (!bad) {
+			shared = (st.st_mode & (S_IWGRP | S_IWOTH)) != 0;
+			continue;
+		}
+		fmt(why, cap, "%.*s: %s", end == real ? 1 : (int)(end - real), real, bad);
+		return why;
+	}
+	const char *bad = lstat(real, &st) < 0 ? strerror(errno) : unsafe_part(&st, true, shared);
+	if (!bad)
+		return NULL;
+	fmt(why, cap, "%s: %s", real, bad);
+	return why;
+}
+
+/* Refused with a reason when unsafe, run by its real path otherwise. */
 static int run_hook(struct call *c, const char *arg)
 {
-	char *argv[] = { (char *)settings.fsfreeze_hook, (char *)arg, NULL };
+	char real[4096], why[4200];
+	char *argv[] = { real, (char *)arg, NULL };
+	const char *hook = settings.fsfreeze_hook;
 
-	if (!settings.fsfreeze_hook)
+	if (!hook)
 		return 0;
+	if (!resolve(hook, real, sizeof(real)))
+		return call_error(c, "can't access fsfreeze hook '%s': %s", hook, strerror(errno));
+	if (unsafe_hook(real, why, sizeof(why)))
+		return call_error(c, "refusing fsfreeze hook '%s': %s", hook, why);
 	return run_helper_timed(c, "execute fsfreeze hook", argv, NULL, HELPER_HOOK_TIMEOUT_MS, false);
 }
 
