@@ -244,15 +244,14 @@ static bool host_present(int fd)
 	return poll(&q, 1, 0) >= 0 && !(q.revents & (POLLHUP | POLLERR | POLLNVAL));
 }
 
-/* The host left: what it sent and we did not read yet has no one to
- * answer to, and must not be taken for the next host's request. */
+/* The host left.  What is still unread in the port is kept, as qemu-ga
+ * keeps it: by the time the hang-up is seen, a host that came straight
+ * back (Proxmox connects for each command) may have sent its request
+ * already, and the two cannot be told apart.  The tokenizer restarts
+ * when the host returns; an old host's leftover is answered or fails to
+ * parse, both of which guest-sync and 0xFF are there to skip. */
 static void host_left(struct port *p)
 {
-	char scrap[4096];
-	int n = 256;	/* the port's buffer is finite: this ends */
-
-	while (n-- > 0 && read(p->fd, scrap, sizeof(scrap)) > 0)
-		;
 	p->absent = true;
 }
 
