@@ -187,6 +187,7 @@ int main(int argc, char **argv)
 	port.method = (enum port_method)m;
 	port.path = cfg.path ? cfg.path : port_default_path(port.method);
 	port.watch = cfg.retry_path;
+	port.peers = (struct port_peers){ &cfg.peer_cids, &cfg.peer_uids, &cfg.peer_gids };
 	if (!port.path) {
 		fmt_fd(2, "critical: must specify a path for this channel\n");
 		return 1;

@@ -38,13 +38,17 @@ static const struct opt {
 	{ "allow-rpcs", 'a', REQUIRED }, { "statedir", 't', REQUIRED },
 	{ "retry-path", 'r', NONE },
 	{ "thaw-after", 1, REQUIRED },	/* ours, long only: auto-thaw after N s */
+	/* ours, long only; no prefix qemu-ga accepts becomes ambiguous
+	 * ("p" already was: path, pidfile) */
+	{ "peer-cids", 2, REQUIRED }, { "peer-uids", 3, REQUIRED },
+	{ "peer-gids", 4, REQUIRED },
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
 static const struct opt *short_opt(char c)
 {
 	for (size_t i = 0; i < NOPTS; i++)
-		if (opts[i].key == c)
+		if (opts[i].key == c && c > ' ')	/* not the long-only keys */
 			return &opts[i];
 	return NULL;
 }
@@ -147,16 +151,34 @@ static int next_opt(struct optstate *s, const char **val)
 	return o->key;
 }
 
+/* Text the lists point into, chained so that cli_free can give it back. */
+struct copy {
+	struct copy *next;
+	char text[];
+};
+
+static char *keep_copy(struct config *c, const char *str)
+{
+	size_t len = strlen(str);
+	struct copy *k = mem_alloc(sizeof(*k) + len + 1);
+
+	if (!k)
+		return NULL;
+	memcpy(k->text, str, len + 1);
+	k->next = c->copies;
+	c->copies = k;
+	return k->text;
+}
+
 /* Append one comma string to a list the way qemu-ga does: the pieces of
  * one string end up reversed, empty pieces are dropped. */
-static int list_add(struct namelist *l, const char *str)
+static int list_add(struct config *c, struct namelist *l, const char *str)
 {
-	size_t len = strlen(str), first = l->n;
-	char *copy = mem_alloc(len + 1), *t, *end;
+	size_t first = l->n;
+	char *copy = keep_copy(c, str), *t, *end;
 
 	if (!copy)
 		return -1;
-	memcpy(copy, str, len + 1);
 	for (t = copy; *t; t = end) {
 		end = t + strcspn(t, ",");
 		if (*end)
@@ -173,6 +195,45 @@ static int list_add(struct namelist *l, const char *str)
 		const char *x = l->v[i];
 		l->v[i] = l->v[j - 1];
 		l->v[j - 1] = x;
+	}
+	return 0;
+}
+
+/* The peer lists: option key, config key (the long name too), field. */
+static const struct {
+	int key;
+	const char *name;
+	size_t off;
+} peer_lists[] = {
+	{ 2, "peer-cids", offsetof(struct config, peer_cids) },
+	{ 3, "peer-uids", offsetof(struct config, peer_uids) },
+	{ 4, "peer-gids", offsetof(struct config, peer_gids) },
+};
+#define NPEER_LISTS (sizeof(peer_lists) / sizeof(peer_lists[0]))
+
+static struct idlist *peer_list(struct config *c, size_t i)
+{
+	return (struct idlist *)((char *)c + peer_lists[i].off);
+}
+
+/* Append "N,N,..." (unsigned 32-bit decimals; empty pieces dropped, as
+ * in the RPC lists) to l; -1 on anything else or past PEER_LIST_MAX. */
+static int ids_add(struct idlist *l, const char *s)
+{
+	while (*s) {
+		uint64_t x = 0;
+		const char *p = s;
+
+		for (; *p >= '0' && *p <= '9' && x <= UINT32_MAX; p++)
+			x = x * 10 + (uint64_t)(*p - '0');
+		if (p > s) {
+			if (x > UINT32_MAX || (*p && *p != ',') || l->n >= PEER_LIST_MAX)
+				return -1;
+			l->v[l->n++] = (uint32_t)x;
+		} else if (*p != ',') {
+			return -1;
+		}
+		s = *p ? p + 1 : p;
 	}
 	return 0;
 }
@@ -235,6 +296,14 @@ static int parse_bool(const char *v, bool *out)
 	return 0;
 }
 
+static int bad_value(const char *path, const char *key)
+{
+	fmt_fd(2, "critical: error loading configuration from path: %s, "
+	       "Key file contains key \xe2\x80\x9c%s\xe2\x80\x9d which has a "
+	       "value that cannot be interpreted.\n", path, key);
+	return 1;
+}
+
 static int conf_apply(struct config *c, const char *path, char *key, char *val)
 {
 	static const struct { const char *key; size_t off; } strs[] = {
@@ -259,12 +328,8 @@ static int conf_apply(struct config *c, const char *path, char *key, char *val)
 			return 0;
 		}
 	if (!strcmp(key, "daemon") || !strcmp(key, "verbose") || !strcmp(key, "retry-path")) {
-		if (parse_bool(val, &b) < 0) {
-			fmt_fd(2, "critical: error loading configuration from path: %s, "
-			       "Key file contains key \xe2\x80\x9c%s\xe2\x80\x9d which has a "
-			       "value that cannot be interpreted.\n", path, key);
-			return 1;
-		}
+		if (parse_bool(val, &b) < 0)
+			return bad_value(path, key);
 		if (key[0] == 'd')
 			c->daemonize = b;
 		else if (key[0] == 'v')
@@ -275,36 +340,28 @@ static int conf_apply(struct config *c, const char *path, char *key, char *val)
 	}
 	if (!strcmp(key, "thaw-after")) {
 		uint64_t v;
-		if (!parse_u64(val, 10, &v) || v > 86400 * 365) {
-			fmt_fd(2, "critical: error loading configuration from path: %s, "
-			       "Key file contains key \xe2\x80\x9c%s\xe2\x80\x9d which has a "
-			       "value that cannot be interpreted.\n", path, key);
-			return 1;
-		}
+		if (!parse_u64(val, 10, &v) || v > 86400 * 365)
+			return bad_value(path, key);
 		c->fsfreeze_timeout = (int)v;
 		return 0;
 	}
 	if (!strcmp(key, "block-rpcs") || !strcmp(key, "blacklist"))
-		return list_add(&c->block, val) < 0;
+		return list_add(c, &c->block, val) < 0;
 	if (!strcmp(key, "allow-rpcs"))
-		return list_add(&c->allow, val) < 0;
+		return list_add(c, &c->allow, val) < 0;
+	for (size_t i = 0; i < NPEER_LISTS; i++)
+		if (!strcmp(key, peer_lists[i].name))
+			return ids_add(peer_list(c, i), val) < 0 ? bad_value(path, key) : 0;
 	return 0;	/* unknown keys are ignored, as qemu-ga */
 }
 
-/* Lines: blank, "# comment", "[group]", "key=value" (key[locale] too). */
-static int conf_load(struct config *c, const char *path, bool must)
+/* Lines: blank, "# comment", "[group]", "key=value" (key[locale] too).
+ * buf[len] must be 0; values are left in buf, which *c then points into. */
+static int conf_parse(struct config *c, const char *path, char *buf, size_t len)
 {
-	size_t len;
-	char *buf = read_file(path, &len), *line, *next;
+	char *line, *next;
 	bool general = false, grouped = false;
 
-	if (!buf) {
-		if (!must)
-			return 0;
-		fmt_fd(2, "critical: error loading configuration from path: %s, %s\n",
-		       path, strerror(errno));
-		return 1;
-	}
 	for (line = buf; line < buf + len; line = next) {
 		char *nl = memchr(line, '\n', (size_t)(buf + len - line)), *eq, *k;
 
@@ -393,6 +450,14 @@ static void usage(const char *argv0)
 	       "  --thaw-after=SECONDS\n"
 	       "                    thaw frozen filesystems by ourselves after this long\n"
 	       "                    (tinyqga only; default: never)\n"
+	       "  --peer-cids=LIST  vsock-listen: also serve these peer CIDs (comma list;\n"
+	       "                    default: only the host, CID 2)\n"
+	       "  --peer-uids=LIST, --peer-gids=LIST\n"
+	       "                    unix-listen: also serve peers with these uids, or with\n"
+	       "                    these primary gids (comma lists of numbers; default:\n"
+	       "                    only root and the agent's own uid)\n"
+	       "                    (tinyqga only; config keys of the same names; others\n"
+	       "                    are logged and closed unread)\n"
 	       "  -r, --retry-path  attempt re-opening path if it's unavailable or closed\n"
 	       "                    due to an error which may be recoverable in the future\n"
 	       "                    (virtio-serial driver re-install, serial device hot\n"
@@ -455,6 +520,17 @@ static void dump(const struct config *c)
 	dump_list("allow-rpcs", &c->allow);
 	if (c->fsfreeze_timeout)	/* ours; qemu-ga ignores the key */
 		fmt_fd(1, "thaw-after=%d\n", c->fsfreeze_timeout);
+	/* ours too, and only when set: the default dump stays qemu-ga's */
+	for (size_t i = 0; i < NPEER_LISTS; i++) {
+		const struct idlist *l =
+			(const struct idlist *)((const char *)c + peer_lists[i].off);
+		if (!l->n)
+			continue;
+		fmt_fd(1, "%s=", peer_lists[i].name);
+		for (size_t j = 0; j < l->n; j++)
+			fmt_fd(1, "%s%u", j ? "," : "", (unsigned)l->v[j]);
+		fmt_fd(1, "\n");
+	}
 }
 
 static void list_commands(void)
@@ -468,28 +544,32 @@ static bool is_help(const char *s)
 	return !strcmp(s, "?") || !strcmp(s, "help");
 }
 
-int cli_parse(struct config *c, int argc, char **argv)
+/* "N,N" for one of the peer options; -1 after a line on stderr. */
+static int peer_option(struct config *c, int key, const char *val, const char *argv0)
+{
+	for (size_t i = 0; i < NPEER_LISTS; i++)
+		if (peer_lists[i].key == key) {
+			if (ids_add(peer_list(c, i), val) == 0)
+				return 0;
+			fmt_fd(2, "%s: invalid --%s: %s (at most %d unsigned numbers)\n",
+			       argv0, peer_lists[i].name, val, PEER_LIST_MAX);
+			return -1;
+		}
+	return -1;
+}
+
+int cli_parse_text(struct config *c, int argc, char **argv, const char *name,
+		   char *text, size_t len)
 {
 	struct optstate st = { argc, 1, argv, NULL };
-	const char *conf = getenv("QGA_CONF"), *val;
-	bool must = false;
+	const char *val;
 	int key, rc;
 
 	memset(c, 0, sizeof(*c));
 	c->pidfile = DEFAULT_PIDFILE;
 	c->statedir = DEFAULT_STATEDIR;
-	/* pass 1: only -c, so the file comes first and options win */
-	while ((key = next_opt(&st, &val)) != 0) {
-		if (key == '?')
-			goto bad;
-		if (key == 'c') {
-			conf = val;
-			must = true;
-		}
-	}
-	if ((rc = conf_load(c, conf ? conf : DEFAULT_CONFIG, must)))
+	if (text && (rc = conf_parse(c, name, text, len)))
 		return rc;
-	st = (struct optstate){ argc, 1, argv, NULL };
 	while ((key = next_opt(&st, &val)) != 0) {
 		switch (key) {
 		case 'm': c->method = val; break;
@@ -511,6 +591,12 @@ int cli_parse(struct config *c, int argc, char **argv)
 			c->fsfreeze_timeout = (int)v;
 			break;
 		}
+		case 2:
+		case 3:
+		case 4:
+			if (peer_option(c, key, val, argv[0]) < 0)
+				return 1;
+			break;
 		case 'c': break;
 		case 'V':
 			fmt_fd(1, "QEMU Guest Agent %s\n", TINYQGA_VERSION);
@@ -524,7 +610,7 @@ int cli_parse(struct config *c, int argc, char **argv)
 				list_commands();
 				return 0;
 			}
-			if (list_add(key == 'b' ? &c->block : &c->allow, val) < 0)
+			if (list_add(c, key == 'b' ? &c->block : &c->allow, val) < 0)
 				return 1;
 			break;
 		default:
@@ -544,4 +630,49 @@ int cli_parse(struct config *c, int argc, char **argv)
 bad:
 	fmt_fd(2, "Unknown option, try '%s --help' for more information.\n", argv[0]);
 	return 1;
+}
+
+int cli_parse(struct config *c, int argc, char **argv)
+{
+	struct optstate st = { argc, 1, argv, NULL };
+	const char *conf = getenv("QGA_CONF"), *val;
+	bool must = false;
+	size_t len = 0;
+	char *text;
+	int key;
+
+	memset(c, 0, sizeof(*c));
+	/* pass 1: only -c, so the file comes first and options win */
+	while ((key = next_opt(&st, &val)) != 0) {
+		if (key == '?') {
+			fmt_fd(2, "Unknown option, try '%s --help' for more information.\n",
+			       argv[0]);
+			return 1;
+		}
+		if (key == 'c') {
+			conf = val;
+			must = true;
+		}
+	}
+	if (!conf)
+		conf = DEFAULT_CONFIG;
+	text = read_file(conf, &len);
+	if (!text && must) {
+		fmt_fd(2, "critical: error loading configuration from path: %s, %s\n",
+		       conf, strerror(errno));
+		return 1;
+	}
+	return cli_parse_text(c, argc, argv, conf, text, len);
+}
+
+void cli_free(struct config *c)
+{
+	while (c->copies) {
+		struct copy *k = c->copies;
+		c->copies = k->next;
+		mem_free(k);
+	}
+	mem_free(c->block.v);
+	mem_free(c->allow.v);
+	c->block = c->allow = (struct namelist){ 0 };
 }

@@ -82,6 +82,14 @@
  * the ones kept.  About 40,000 lines.  qemu-ga's log grows without bound. */
 #define LOG_FILE_MAX (4 << 20)
 
+/* Peers of the listening channels.  vsock-listen trusts the host, whose
+ * CID is always VMADDR_CID_HOST from inside a guest; unix-listen trusts
+ * root and the agent's own euid (SO_PEERCRED).  --peer-cids, --peer-uids
+ * and --peer-gids add numbers to these; each list holds at most this many
+ * (a fixed array: the lists are read before anything can be freed). */
+#define PEER_TRUSTED_CID 2
+#define PEER_LIST_MAX 64
+
 /* -r: reopen a failed channel after this, doubling up to the maximum
  * (qemu-ga waits a flat 5 s, QGA_RETRY_INTERVAL). */
 #define RETRY_FIRST_MS 100

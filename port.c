@@ -10,6 +10,9 @@
  *    reported as PORT_NEW_PEER so the caller restarts the tokenizer.
  *  - a socket client that resets its connection is just closed; qemu-ga
  *    7.2 exits on ECONNRESET.
+ *  - a listening socket serves only trusted peers (struct port_peers):
+ *    qemu-ga answers whoever connects.  Others are logged and closed
+ *    before a byte of theirs is read.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +26,7 @@
 #include <unistd.h>
 #include <linux/vm_sockets.h>
 
+#include "log.h"
 #include "options.h"
 #include "port.h"
 
@@ -255,6 +259,59 @@ static void host_left(struct port *p)
 	p->absent = true;
 }
 
+static bool listed(const struct idlist *l, uint32_t id)
+{
+	for (size_t i = 0; l && i < l->n; i++)
+		if (l->v[i] == id)
+			return true;
+	return false;
+}
+
+static bool vsock_peer_trusted(const struct port *p, const struct sockaddr_vm *a)
+{
+	if (a->svm_cid == PEER_TRUSTED_CID || listed(p->peers.cids, a->svm_cid))
+		return true;
+	log_msg(LOG_ERROR, "refused vsock peer CID %u (port %u) on %s: "
+		"not the host (CID %d) nor in peer-cids", a->svm_cid, a->svm_port,
+		p->path, PEER_TRUSTED_CID);
+	return false;
+}
+
+/* The kernel's word on who connected, not anything the peer sends. */
+static bool unix_peer_trusted(const struct port *p, int fd)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0) {
+		log_msg(LOG_ERROR, "refused unix peer on %s: SO_PEERCRED: %s",
+			p->path, strerror(errno));
+		return false;
+	}
+	if (cr.uid == 0 || cr.uid == geteuid() || listed(p->peers.uids, cr.uid) ||
+	    listed(p->peers.gids, cr.gid))
+		return true;
+	log_msg(LOG_ERROR, "refused unix peer uid %u gid %u (pid %d) on %s: "
+		"not root, not our uid, nor in peer-uids or peer-gids",
+		(unsigned)cr.uid, (unsigned)cr.gid, (int)cr.pid, p->path);
+	return false;
+}
+
+/* A new client on the listening socket, or -1 (none, or refused). */
+static int accept_peer(struct port *p)
+{
+	struct sockaddr_vm vm;
+	socklen_t len = sizeof(vm);
+	int fd = accept4(p->lfd, (struct sockaddr *)&vm, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (p->method == PORT_VSOCK ? vsock_peer_trusted(p, &vm) : unix_peer_trusted(p, fd))
+		return fd;
+	close(fd);
+	return -1;
+}
+
 enum port_ready port_ready(struct port *p, short revents)
 {
 	if (p->failed)
@@ -267,7 +324,7 @@ enum port_ready port_ready(struct port *p, short revents)
 			return revents ? PORT_DATA : PORT_IDLE;
 		if (!revents)
 			return PORT_IDLE;
-		p->fd = accept4(p->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		p->fd = accept_peer(p);
 		return p->fd >= 0 ? PORT_NEW_PEER : PORT_IDLE;
 	}
 	if (p->fd < 0) {	/* a hung-up serial line: open it again */

@@ -6,9 +6,25 @@
 #include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
+#include "options.h"
+
 enum port_method { PORT_VIRTIO, PORT_ISA, PORT_UNIX, PORT_VSOCK };
+
+/* Numbers trusted beyond a channel's defaults (--peer-cids and friends). */
+struct idlist {
+	size_t n;
+	uint32_t v[PEER_LIST_MAX];
+};
+
+/* Who may talk over a listening socket: vsock, the host (CID
+ * PEER_TRUSTED_CID) and cids; unix, root, the agent's euid, uids, and
+ * anyone whose primary gid is in gids.  Other peers are closed unread. */
+struct port_peers {
+	const struct idlist *cids, *uids, *gids;
+};
 
 struct port {
 	enum port_method method;
@@ -22,6 +38,7 @@ struct port {
 	bool reopened;		/* a serial line opened again after a hangup */
 	dev_t dev;		/* what the path named when opened */
 	ino_t ino;
+	struct port_peers peers;	/* NULL lists: the defaults only */
 };
 
 /* Returns the method for a -m name, or -1. */
