@@ -120,7 +120,7 @@ test: tinyqga tests/json_test
 	@$(MAKE) -s build/asan/tinyqga
 	@if command -v valgrind >/dev/null; then $(MAKE) -s build/vg/tinyqga; \
 	 else echo "note: valgrind not found, memcheck run skipped"; fi
-	@if command -v $(FUZZ_CC) >/dev/null; then $(MAKE) -s build/fuzz/fuzz_json build/fuzz/fuzz_request; \
+	@if command -v $(FUZZ_CC) >/dev/null; then $(MAKE) -s build/fuzz/fuzz_json build/fuzz/fuzz_request build/fuzz/fuzz_config; \
 	 else echo "note: $(FUZZ_CC) not found, fuzzers skipped"; fi
 	@$(MAKE) -s cross vm-clients
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run
@@ -182,8 +182,14 @@ build/fuzz/fuzz_request: tests/fuzz/fuzz_request.c $(SRCS) $(HDRS)
 	$(FUZZ_CC) $(WARN) $(FUZZ_FLAGS) -DTINYQGA_FUZZ -Dmain=tinyqga_main -Ibuild/gen \
 		-o $@ tests/fuzz/fuzz_request.c $(SRCS)
 
+# The config file and option parsers (cli.c), as cli_parse runs them.
+build/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(SRCS) $(HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(WARN) $(FUZZ_FLAGS) -Dmain=tinyqga_main -Ibuild/gen \
+		-o $@ tests/fuzz/fuzz_config.c $(SRCS)
+
 # Each target for FUZZ_SECONDS; the corpus grows in build/fuzz/corpus-*.
-fuzz: build/fuzz/fuzz_json build/fuzz/fuzz_request
+fuzz: build/fuzz/fuzz_json build/fuzz/fuzz_request build/fuzz/fuzz_config
 	@tests/fuzz/run $(FUZZ_SECONDS)
 
 # ---- other architectures: static musl builds ----

@@ -152,15 +152,15 @@ static int next_opt(struct optstate *s, const char **val)
 }
 
 /* Text the lists point into, chained so that cli_free can give it back. */
-struct copy {
-	struct copy *next;
+struct cli_copy {
+	struct cli_copy *next;
 	char text[];
 };
 
 static char *keep_copy(struct config *c, const char *str)
 {
 	size_t len = strlen(str);
-	struct copy *k = mem_alloc(sizeof(*k) + len + 1);
+	struct cli_copy *k = mem_alloc(sizeof(*k) + len + 1);
 
 	if (!k)
 		return NULL;
@@ -668,7 +668,7 @@ int cli_parse(struct config *c, int argc, char **argv)
 void cli_free(struct config *c)
 {
 	while (c->copies) {
-		struct copy *k = c->copies;
+		struct cli_copy *k = c->copies;
 		c->copies = k->next;
 		mem_free(k);
 	}

@@ -18,7 +18,7 @@ struct config {
 	struct namelist block, allow;
 	int fsfreeze_timeout;		/* seconds; 0: never thaw by ourselves */
 	struct idlist peer_cids, peer_uids, peer_gids;	/* trusted beyond the defaults */
-	struct copy *copies;		/* the lists' text, for cli_free */
+	struct cli_copy *copies;		/* the lists' text, for cli_free */
 };
 
 /* Fill *c from the config file and argv as qemu-ga does (file first, then
