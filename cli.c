@@ -639,7 +639,7 @@ int cli_parse(struct config *c, int argc, char **argv)
 	bool must = false;
 	size_t len = 0;
 	char *text;
-	int key;
+	int key, rc;
 
 	memset(c, 0, sizeof(*c));
 	/* pass 1: only -c, so the file comes first and options win */
@@ -662,7 +662,9 @@ int cli_parse(struct config *c, int argc, char **argv)
 		       conf, strerror(errno));
 		return 1;
 	}
-	return cli_parse_text(c, argc, argv, conf, text, len);
+	rc = cli_parse_text(c, argc, argv, conf, text, len);
+	c->file_text = text;	/* kept for the agent's life, as the values */
+	return rc;
 }
 
 void cli_free(struct config *c)
@@ -674,5 +676,7 @@ void cli_free(struct config *c)
 	}
 	mem_free(c->block.v);
 	mem_free(c->allow.v);
+	mem_free(c->file_text);
+	c->file_text = NULL;
 	c->block = c->allow = (struct namelist){ 0 };
 }

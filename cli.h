@@ -19,6 +19,7 @@ struct config {
 	int fsfreeze_timeout;		/* seconds; 0: never thaw by ourselves */
 	struct idlist peer_cids, peer_uids, peer_gids;	/* trusted beyond the defaults */
 	struct cli_copy *copies;		/* the lists' text, for cli_free */
+	char *file_text;		/* what cli_parse read; values point into it */
 };
 
 /* Fill *c from the config file and argv as qemu-ga does (file first, then
