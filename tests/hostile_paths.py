@@ -29,6 +29,16 @@ BOUND = 5               # seconds within which anything must answer
 SECRET = 'root:$6$secret$hash:19000:0:99999:7:::\n'
 
 
+def plant(kind, path, target):
+    """Put a hostile object of this kind at path: a FIFO, a symlink or a
+    hard link to target, or a directory.  False for any other kind."""
+    make = {'fifo': lambda: os.mkfifo(path), 'symlink': lambda: os.symlink(target, path),
+            'hardlink': lambda: os.link(target, path), 'dir': lambda: os.mkdir(path)}.get(kind)
+    if make:
+        make()
+    return bool(make)
+
+
 def put(path, data='', mode=0o600, uid=0):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, 'w') as f:
@@ -103,17 +113,6 @@ def statedir(r, b):
             r.check(name, rc == 1 and why in e and os.listdir(st) == [] and
                     not os.path.exists(c.d + '/s'), (rc, e))
 
-    def planted(kind, name, target):
-        st = name
-        if kind == 'fifo':
-            os.mkfifo(st)
-        elif kind == 'symlink':
-            os.symlink(target, st)
-        elif kind == 'hardlink':
-            os.link(target, st)
-        elif kind == 'dir':
-            os.mkdir(st)
-
     for kind in ('fifo', 'symlink', 'hardlink'):
         name = 'qga.state as a %s: start not blocked, target untouched, replaced by a file' % kind
         with Case(r, name) as c:
@@ -122,7 +121,7 @@ def statedir(r, b):
             os.mkdir(st, 0o700)
             put(c.d + '/shadow', SECRET, 0o640)
             before = ident(c.d + '/shadow')
-            planted(kind, st + '/qga.state', c.d + '/shadow')
+            plant(kind, st + '/qga.state', c.d + '/shadow')
             t = time.monotonic()
             a, q = c.agent(['-t', st])
             h = ret(q('guest-file-open', path=c.d + '/f', mode='w'))
@@ -140,7 +139,7 @@ def statedir(r, b):
             os.mkdir(st, 0o700)
             put(c.d + '/shadow', SECRET, 0o640)
             before = ident(c.d + '/shadow')
-            planted(kind, st + '/qga.state.isfrozen', c.d + '/shadow')
+            plant(kind, st + '/qga.state.isfrozen', c.d + '/shadow')
             a, q = c.agent(['-t', st])
             r.check(name, pings(q) and ret(q('guest-fsfreeze-status')) == 'thawed' and
                     ident(c.d + '/shadow') == before)
@@ -153,15 +152,7 @@ def pidfile(r, b):
         with Case(r, name) as c:
             pid, target = c.d + '/pid', c.d + '/shadow'
             put(target, SECRET, 0o640)
-            if kind == 'fifo':
-                os.mkfifo(pid)
-            elif kind == 'symlink':
-                os.symlink(target, pid)
-            elif kind == 'hardlink':
-                os.link(target, pid)
-            elif kind == 'dir':
-                os.mkdir(pid)
-            else:
+            if not plant(kind, pid, target):
                 put(pid, '1\n', 0o644, USER)
             before, pbefore = ident(target), os.lstat(pid)
             rc, e = run(b, ['-p', c.d + '/s', '-t', c.d + '/st', '-d', '-f', pid])
@@ -203,15 +194,7 @@ def logfile(r, b):
         with Case(r, name) as c:
             log, target = c.d + '/log', c.d + '/passwd'
             put(target, 'root:x:0:0::/root:/bin/sh\n', 0o644)
-            if kind == 'fifo':
-                os.mkfifo(log)
-            elif kind == 'symlink':
-                os.symlink(target, log)
-            elif kind == 'hardlink':
-                os.link(target, log)
-            elif kind == 'dir':
-                os.mkdir(log)
-            else:
+            if not plant(kind, log, target):
                 put(log, '', 0o666, USER)
             before = ident(target)
             rc, e = run(b, ['-p', c.d + '/s', '-t', c.d + '/st', '-l', log, '-v'])
@@ -273,15 +256,7 @@ def users(r, b):
                    'no content shown, target untouched' % kind
             fresh_ssh()
             target = outside + '/secret'
-            if kind == 'fifo':
-                os.mkfifo(ak)
-            elif kind == 'hardlink':
-                os.link(target, ak)
-            elif kind == 'symlink':
-                os.symlink(target, ak)
-            elif kind == 'dir':
-                os.mkdir(ak)
-            else:
+            if not plant(kind, ak, target):
                 put(ak, 'ssh-rsa AAAA theirs\n', 0o600, 4321)
             before = ident(target)
             reps, secs = attempt(kind)

@@ -33,32 +33,9 @@ QEMU_GA_LONGS = ['help', 'version', 'verbose', 'logfile', 'pidfile', 'fsfreeze-h
                  'retry-path', 'config', 'dump-conf']
 
 
-class Run:
-    def __init__(self):
-        self.passed = self.failed = 0
-
-    def check(self, name, ok, detail=''):
-        print('PASS' if ok else 'FAIL', name, '' if ok else detail)
-        if ok:
-            self.passed += 1
-        else:
-            self.failed += 1
-
-
-def run(binary, *args, env=None):
-    e = dict(os.environ, QGA_CONF='/nonexistent/qemu-ga.conf')
-    e.update(env or {})
-    p = subprocess.run([binary] + list(args), capture_output=True, env=e, timeout=10)
-    return p.returncode, p.stdout.decode(), p.stderr.decode()
-
-
-def wait_for(pred, timeout=5.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return pred()
+# the suites' shared pieces, from tests/cli.py
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cli import Run, run, wait_for  # noqa: E402
 
 
 def ask(sock, timeout=3):
