@@ -146,6 +146,11 @@ static int serve_loop(struct port *p, int sfd, bool retry, struct json_stream *j
 			break;
 		case PORT_FAILED:
 			port_close(p);
+			if (p->inherited) {	/* no path to open again: systemd's */
+				log_error("channel %s failed; inherited from systemd, "
+					  "it cannot be reopened", p->path);
+				return 1;
+			}
 			if (!retry) {
 				log_error("channel %s failed", p->path);
 				return 1;
@@ -174,19 +179,26 @@ int main(int argc, char **argv)
 	static struct config cfg;	/* static: leak checkers see what it holds */
 	struct port port = { .fd = -1, .lfd = -1 };
 	sigset_t mask;
-	int m, sfd, rc;
+	const char *given_method = NULL;
+	int m, sfd, rc, inherited;
 
 	rc = cli_parse(&cfg, argc, argv);
 	if (rc >= 0)
 		return rc;
-	m = port_method(cfg.method);
-	if (m < 0) {
+	if ((inherited = port_inherit(&port)) < 0)
+		return 1;	/* it said why */
+	if (inherited) {
+		/* as qemu-ga: the socket decides, -m and -p are set aside */
+		given_method = cfg.method;
+		cfg.method = port_method_name(port.method);
+	} else if ((m = port_method(cfg.method)) < 0) {
 		fmt_fd(2, "critical: invalid channel method: %s\n", cfg.method);
 		return 1;
+	} else {
+		port.method = (enum port_method)m;
+		port.path = cfg.path ? cfg.path : port_default_path(port.method);
 	}
-	port.method = (enum port_method)m;
-	port.path = cfg.path ? cfg.path : port_default_path(port.method);
-	port.watch = cfg.retry_path;
+	port.watch = cfg.retry_path && !inherited;
 	port.peers = (struct port_peers){ &cfg.peer_cids, &cfg.peer_uids, &cfg.peer_gids };
 	if (!port.path) {
 		fmt_fd(2, "critical: must specify a path for this channel\n");
@@ -194,6 +206,13 @@ int main(int argc, char **argv)
 	}
 	if (log_open(cfg.logfile, cfg.verbose) < 0)
 		return 1;	/* it said why */
+	/* virtio-serial is also the default: overridden without a word */
+	if (inherited && strcmp(given_method, cfg.method) && strcmp(given_method, DEFAULT_METHOD))
+		log_msg(LOG_WARNING, "socket activation: method %s ignored, the inherited "
+			"socket is %s", given_method, cfg.method);
+	if (inherited && cfg.path)
+		log_msg(LOG_WARNING, "socket activation: path %s ignored, serving the "
+			"inherited socket %s", cfg.path, port.path);
 	if (cfg.daemonize && pidfile_acquire(cfg.pidfile) < 0)
 		return 1;
 	commands_apply_policy(cfg.allow.n ? cfg.allow.v : NULL, cfg.allow.n,
@@ -223,8 +242,8 @@ int main(int argc, char **argv)
 	}
 	if (state_init(cfg.statedir) < 0) {
 		port_close(&port);
-		if (port.method == PORT_UNIX)
-			unlink(port.path);	/* leave nothing behind */
+		if (port.method == PORT_UNIX && !port.inherited)
+			unlink(port.path);	/* leave nothing behind; systemd's stays */
 		pidfile_remove();
 		return 1;
 	}

@@ -95,4 +95,13 @@
 #define RETRY_FIRST_MS 100
 #define RETRY_MAX_MS 5000
 
+/* systemd socket activation: with LISTEN_PID our pid and LISTEN_FDS 1,
+ * the listening channel is this descriptor (SD_LISTEN_FDS_START), as in
+ * qemu-ga since 2.9; more than one descriptor is refused, as qemu-ga. */
+#define LISTEN_FDS_START 3
+#define LISTEN_FDS_MAX 1
+/* An inherited socket's address, for messages: a unix path (108 bytes of
+ * sun_path, '@' before an abstract name) or vsock's CID:PORT. */
+#define PORT_NAME_MAX 112
+
 #endif

@@ -13,9 +13,18 @@
  *  - a listening socket serves only trusted peers (struct port_peers):
  *    qemu-ga answers whoever connects.  Others are logged and closed
  *    before a byte of theirs is read.
+ *  - socket activation (port_inherit): as qemu-ga, the inherited socket's
+ *    family decides the method; beyond it, descriptor 3 must be a
+ *    listening stream socket, checked at start with one clear line
+ *    (qemu-ga only looks at the address), and the variables are removed
+ *    even when LISTEN_PID is not ours.
+ *  - a listener that reports a hang-up or error (shut down by another
+ *    holder of the socket) is a failed channel, not a busy loop.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -26,21 +35,27 @@
 #include <unistd.h>
 #include <linux/vm_sockets.h>
 
+#include "fmt.h"
 #include "log.h"
 #include "options.h"
 #include "port.h"
 
+static const char *const method_names[] = {
+	[PORT_VIRTIO] = "virtio-serial", [PORT_ISA] = "isa-serial",
+	[PORT_UNIX] = "unix-listen", [PORT_VSOCK] = "vsock-listen",
+};
+
 int port_method(const char *name)
 {
-	static const char *const names[] = {
-		[PORT_VIRTIO] = "virtio-serial", [PORT_ISA] = "isa-serial",
-		[PORT_UNIX] = "unix-listen", [PORT_VSOCK] = "vsock-listen",
-	};
-
 	for (int i = 0; i < 4; i++)
-		if (!strcmp(names[i], name))
+		if (!strcmp(method_names[i], name))
 			return i;
 	return -1;
+}
+
+const char *port_method_name(enum port_method m)
+{
+	return method_names[m];
 }
 
 const char *port_default_path(enum port_method m)
@@ -182,12 +197,110 @@ static int open_listener(struct port *p)
 	return 0;
 }
 
+/* The address of inherited listener fd, for messages, in p->name. */
+static void name_listener(struct port *p, int fd)
+{
+	union {
+		struct sockaddr_un un;
+		struct sockaddr_vm vm;
+	} a;
+	socklen_t len = sizeof(a);
+
+	memset(&a, 0, sizeof(a));
+	fmt(p->name, sizeof(p->name), "fd %d", fd);
+	if (getsockname(fd, (struct sockaddr *)&a, &len) < 0)
+		return;
+	if (p->method == PORT_VSOCK)
+		fmt(p->name, sizeof(p->name), "%u:%u", (unsigned)a.vm.svm_cid,
+		    (unsigned)a.vm.svm_port);
+	else if (len > offsetof(struct sockaddr_un, sun_path)) {
+		size_t n = len - offsetof(struct sockaddr_un, sun_path);
+		const char *path = a.un.sun_path;
+		bool abstract = !path[0];
+
+		n = strnlen(path + abstract, n - abstract);
+		fmt(p->name, sizeof(p->name), "%s%.*s", abstract ? "@" : "", (int)n,
+		    path + abstract);
+	}
+}
+
+/* Is fd a listening unix or vsock stream socket?  Its method, or -1 after
+ * a line on stderr. */
+static int listener_method(int fd)
+{
+	int domain, type, listening;
+	socklen_t len = sizeof(int);
+	const char *why = NULL;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0)
+		why = errno == ENOTSOCK ? "not a socket" : errno == EBADF ? "not open" :
+		      strerror(errno);
+	else if ((len = sizeof(int), getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len)) < 0 ||
+		 (len = sizeof(int), getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len)) < 0)
+		why = strerror(errno);
+	else if (domain != AF_UNIX && domain != AF_VSOCK)
+		why = "neither a unix nor a vsock socket";
+	else if (type != SOCK_STREAM)
+		why = "not a stream socket";
+	else if (!listening)
+		why = "not listening";
+	if (!why)
+		return domain == AF_UNIX ? PORT_UNIX : PORT_VSOCK;
+	fmt_fd(2, "critical: socket activation: descriptor %d is %s\n", fd, why);
+	return -1;
+}
+
+int port_inherit(struct port *p)
+{
+	const char *pid_s = getenv("LISTEN_PID"), *fds_s = getenv("LISTEN_FDS");
+	const int fd = LISTEN_FDS_START;
+	unsigned pid, nfds = 0;
+	bool ours = pid_s && fds_s && parse_u32(pid_s, 0, &pid) &&
+		    pid == (unsigned)getpid() && parse_u32(fds_s, 0, &nfds);
+	int m, flags;
+
+	/* in every case: a child whose pid happens to equal LISTEN_PID
+	 * would take its own descriptor 3 for a socket */
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	if (!ours || nfds == 0)
+		return 0;
+	if (nfds > LISTEN_FDS_MAX) {
+		fmt_fd(2, "critical: socket activation: LISTEN_FDS=%u, but only one "
+		       "socket can be served\n", nfds);
+		return -1;
+	}
+	if ((m = listener_method(fd)) < 0)
+		return -1;
+	if ((flags = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+		fmt_fd(2, "critical: socket activation: descriptor %d: %s\n", fd,
+		       strerror(errno));
+		return -1;
+	}
+	p->method = (enum port_method)m;
+	p->inherited = true;
+	p->lfd = fd;
+	p->fd = -1;
+	name_listener(p, fd);
+	p->path = p->name;
+	return 1;
+}
+
 int port_open(struct port *p)
 {
 	int rc;
 
-	p->fd = p->lfd = -1;
+	p->fd = -1;
 	p->absent = p->drop = p->failed = false;
+	if (p->inherited) {	/* systemd's: taken once, gone once closed */
+		if (p->lfd >= 0)
+			return 0;
+		errno = EBADF;
+		return -1;
+	}
+	p->lfd = -1;
 	if (p->method == PORT_UNIX || p->method == PORT_VSOCK)
 		rc = open_listener(p);
 	else
@@ -231,8 +344,8 @@ static bool path_is_ours(const struct port *p)
 {
 	struct stat st;
 
-	if (p->method == PORT_VSOCK)
-		return true;
+	if (p->method == PORT_VSOCK || p->inherited)
+		return true;	/* no path of ours: systemd's socket unit owns it */
 	if (stat(p->path, &st) < 0)
 		return false;
 	return p->method == PORT_UNIX ? st.st_ino == p->ino && st.st_dev == p->dev :
@@ -324,6 +437,10 @@ enum port_ready port_ready(struct port *p, short revents)
 			return revents ? PORT_DATA : PORT_IDLE;
 		if (!revents)
 			return PORT_IDLE;
+		/* a listener shut down (by another holder of an inherited
+		 * one, say) reports POLLHUP for ever and accepts nothing */
+		if (revents & (POLLHUP | POLLERR | POLLNVAL))
+			return PORT_FAILED;
 		p->fd = accept_peer(p);
 		return p->fd >= 0 ? PORT_NEW_PEER : PORT_IDLE;
 	}

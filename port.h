@@ -39,13 +39,27 @@ struct port {
 	dev_t dev;		/* what the path named when opened */
 	ino_t ino;
 	struct port_peers peers;	/* NULL lists: the defaults only */
+	bool inherited;		/* lfd came from systemd: no path to bind,
+				 * watch, reopen or unlink */
+	char name[PORT_NAME_MAX];	/* an inherited socket's address */
 };
 
 /* Returns the method for a -m name, or -1. */
 int port_method(const char *name);
+const char *port_method_name(enum port_method m);
 const char *port_default_path(enum port_method m);
 
-/* 0, or -1 with errno set and a message on stderr. */
+/* systemd socket activation.  When LISTEN_PID is our pid and LISTEN_FDS
+ * is 1, descriptor LISTEN_FDS_START must be a listening unix or vsock
+ * stream socket: it becomes p's listener (made CLOEXEC and NONBLOCK), p's
+ * method follows its family and p->path names its address.  LISTEN_PID,
+ * LISTEN_FDS and LISTEN_FDNAMES are removed from the environment in every
+ * case.  1: inherited; 0: no activation; -1: an unusable descriptor, after
+ * one line on stderr. */
+int port_inherit(struct port *p);
+
+/* 0, or -1 with errno set and a message on stderr.  An inherited listener
+ * is only taken again, never reopened once closed (EBADF). */
 int port_open(struct port *p);
 void port_close(struct port *p);
 
