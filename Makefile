@@ -254,6 +254,9 @@ QEMU_GA_LINK ?= no
 # UNITS: any of systemd openrc initramfs-tools dracut (packaging/)
 UNITS ?=
 FILL = sed 's|@SBINDIR@|$(SBINDIR)|g'
+# the device-bound service, and the socket-activated pairs
+SYSTEMD_UNITS = qemu-guest-agent.service tinyqga-unix.socket tinyqga-unix.service \
+	tinyqga-vsock.socket tinyqga-vsock.service
 
 install: tinyqga
 	@$(MAKE) -s install-bin BIN=tinyqga
@@ -273,8 +276,8 @@ install-bin:
 install-units:
 	@for u in $(UNITS); do case $$u in \
 	systemd) $(INSTALL) -d $(DESTDIR)$(SYSTEMDUNITDIR) && \
-	  $(FILL) packaging/systemd/qemu-guest-agent.service > \
-	    $(DESTDIR)$(SYSTEMDUNITDIR)/qemu-guest-agent.service ;; \
+	  for f in $(SYSTEMD_UNITS); do \
+	    $(FILL) packaging/systemd/$$f > $(DESTDIR)$(SYSTEMDUNITDIR)/$$f || exit 1; done ;; \
 	openrc) $(INSTALL) -d $(DESTDIR)$(SYSCONFDIR)/init.d && \
 	  $(FILL) packaging/openrc/tinyqga > $(DESTDIR)$(SYSCONFDIR)/init.d/tinyqga && \
 	  chmod 755 $(DESTDIR)$(SYSCONFDIR)/init.d/tinyqga ;; \
@@ -292,7 +295,7 @@ install-units:
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/tinyqga $(DESTDIR)$(MANDIR)/man8/tinyqga.8
 	@[ -L $(DESTDIR)$(SBINDIR)/qemu-ga ] && rm -f $(DESTDIR)$(SBINDIR)/qemu-ga || true
-	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/qemu-guest-agent.service $(DESTDIR)$(SYSCONFDIR)/init.d/tinyqga
+	rm -f $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(SYSTEMD_UNITS)) $(DESTDIR)$(SYSCONFDIR)/init.d/tinyqga
 	rm -f $(DESTDIR)$(SYSCONFDIR)/initramfs-tools/hooks/tinyqga \
 	  $(DESTDIR)$(SYSCONFDIR)/initramfs-tools/scripts/init-top/tinyqga \
 	  $(DESTDIR)$(SYSCONFDIR)/initramfs-tools/scripts/init-bottom/tinyqga

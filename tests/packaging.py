@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """make install and the files of packaging/: what lands where, that the man
 page renders, and that the systemd unit's command line is one tinyqga
-accepts as the distributions fill it in.
+accepts as the distributions fill it in; the socket-activated units'
+addresses, and the unix one's service run on a socket handed over as
+systemd hands it (tests/activation.py's way).
 
     tests/packaging.py BINARY
 
@@ -38,6 +40,54 @@ def unit_argv(unit, env):
     return out
 
 
+def socket_units(d, binary):
+    """The socket-activated pairs: what each .socket listens on, and each
+    service's command line as systemd runs it (the unix one for real, on
+    a socket handed over as systemd does)."""
+    sysd = os.path.join(d, 'usr/lib/systemd/system')
+    for kind, listen in (('unix', ['ListenStream=/run/qemu-ga.sock', 'SocketMode=0600']),
+                         ('vsock', ['ListenStream=vsock::'])):
+        sock = open(os.path.join(sysd, 'tinyqga-%s.socket' % kind)).read()
+        svc = os.path.join(sysd, 'tinyqga-%s.service' % kind)
+        body = open(svc).read()
+        argv = unit_argv(svc, {})
+        check('tinyqga-%s.socket: %s, WantedBy=sockets.target' % (kind, ', '.join(listen)),
+              all(l in sock for l in listen) and 'WantedBy=sockets.target' in sock, sock)
+        check('tinyqga-%s.service: @SBINDIR@ filled in, needs its socket, no --path' % kind,
+              '@' not in body and 'ExecStart=/usr/sbin/tinyqga' in body and
+              'Requires=tinyqga-%s.socket' % kind in body and
+              not any(a.startswith(('--path', '-p')) for a in argv), body)
+        argv[0] = binary
+        r = subprocess.run(argv + ['-D'], capture_output=True, text=True,
+                           env=dict(os.environ, QGA_CONF='/nonexistent'))
+        check('tinyqga-%s.service command line: accepted, %s-listen, its own statedir' % (kind, kind),
+              r.returncode == 0 and 'method=%s-listen\n' % kind in r.stdout and
+              '\npath=' not in r.stdout and 'statedir=/run/tinyqga-%s\n' % kind in r.stdout,
+              r.stdout + r.stderr)
+    # the unix service as systemd starts it, its statedir moved to a temporary one
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import activation
+    t = tempfile.mkdtemp(prefix='tqga-pkg-')
+    try:
+        argv = [a if not a.startswith('--statedir=') else '--statedir=' + t + '/state'
+                for a in unit_argv(os.path.join(sysd, 'tinyqga-unix.service'), {})]
+        s = activation.listener(t + '/qga.sock')
+        pid, err = activation.start(binary, argv[1:], s.fileno())
+        try:
+            ok = activation.ask(t + '/qga.sock') == activation.OK
+        except OSError as e:
+            ok = repr(e)
+        os.kill(pid, 15)
+        rc = activation.wait_status(pid)
+        text = activation.read_all(err)
+        check('tinyqga-unix.service command line on a socket handed over as systemd does: '
+              'served, exit 0, socket file kept',
+              ok is True and rc == 0 and os.path.exists(t + '/qga.sock'), (ok, rc, text))
+        s.close()
+    finally:
+        shutil.rmtree(t, ignore_errors=True)
+
+
 def main():
     binary = os.path.abspath(sys.argv[1])
     d = tempfile.mkdtemp(prefix='tqga-install-')
@@ -50,7 +100,9 @@ def main():
                 'usr/lib/systemd/system/qemu-guest-agent.service', 'etc/init.d/tinyqga',
                 'etc/initramfs-tools/hooks/tinyqga', 'etc/initramfs-tools/scripts/init-top/tinyqga',
                 'etc/initramfs-tools/scripts/init-bottom/tinyqga',
-                'usr/lib/dracut/modules.d/99tinyqga/module-setup.sh']
+                'usr/lib/dracut/modules.d/99tinyqga/module-setup.sh'] + \
+            ['usr/lib/systemd/system/tinyqga-%s.%s' % (k, t)
+             for k in ('unix', 'vsock') for t in ('socket', 'service')]
         missing = [w for w in want if not os.path.exists(os.path.join(d, w))]
         check('make install DESTDIR= PREFIX=/usr UNITS=...: every file in place',
               r.returncode == 0 and not missing, (r.stderr, missing))
@@ -78,6 +130,7 @@ def main():
         check('unit command line with BLACKLIST_RPC and FSFREEZE_HOOK_PATHNAME set',
               r.returncode == 0 and 'fsfreeze-hook=/etc/qemu/hook.sh\n' in r.stdout and
               'guest-file-open' in r.stdout and 'guest-exec' in r.stdout, r.stdout + r.stderr)
+        socket_units(d, binary)
         if shutil.which('man'):
             r = subprocess.run(['man', '--warnings', '-l', os.path.join(d, 'usr/share/man/man8/tinyqga.8')],
                                capture_output=True, text=True, env=dict(os.environ, MANWIDTH='80'))
