@@ -121,36 +121,42 @@ static const struct arg_spec vcpus_spec[] = {
 	ARG_END
 };
 
-/* Set one CPU; 0, or -1 with the error for it. */
+/* Set one CPU; 0, or -1 with the error for it, in newest qemu-ga's words
+ * (its doubled slash included: "cpu1//online"). */
 static int set_vcpu(struct call *c, const struct vcpu *v)
 {
-	char dir[96], file[112], cur[8];
-	int fd;
+	char dir[96], file[112];
+	unsigned char cur, want = v->online ? '1' : '0';
+	ssize_t n;
+	int fd, e;
 
 	fmt(dir, sizeof(dir), "/sys/devices/system/cpu/cpu%lld/", (long long)v->id);
 	fd = sys_open(dir, O_RDONLY | O_DIRECTORY);
 	if (fd < 0)
 		return call_error(c, "Could not open '%s': %s", dir, strerror(errno));
 	close(fd);
-	fmt(file, sizeof(file), "%sonline", dir);
-	if (sys_read(file, cur, sizeof(cur)) < 0) {
+	fmt(file, sizeof(file), "%s/online", dir);
+	fd = sys_open(file, O_RDWR);
+	if (fd < 0) {
 		if (errno != ENOENT)
-			return call_error(c, "Could not read '%s': %s", file, strerror(errno));
+			return call_error(c, "could not open %s: %s", file, strerror(errno));
 		if (!v->online)	/* no "online" file: it cannot go offline */
 			return call_error(c, "logical processor #%lld can't be offlined",
 					  (long long)v->id);
 		return 0;
 	}
-	if ((cur[0] != '0') == v->online)
-		return 0;
-	fd = sys_open(file, O_WRONLY);
-	if (fd < 0 || write(fd, v->online ? "1" : "0", 1) != 1) {
-		int e = errno;
-		if (fd >= 0)
-			close(fd);
-		return call_error(c, "Could not write to '%s': %s", file, strerror(e));
+	n = pread(fd, &cur, 1, 0);
+	e = errno;
+	if (n == 1 && (cur != '0') != v->online && pwrite(fd, &want, 1, 0) < 0) {
+		e = errno;
+		close(fd);
+		return call_error(c, "pwrite(\"%s\"): %s", file, strerror(e));
 	}
 	close(fd);
+	if (n < 0)
+		return call_error(c, "pread(\"%s\"): %s", file, strerror(e));
+	if (n == 0)
+		return call_error(c, "pread(\"%s\"): unexpected EOF", file);
 	return 0;
 }
 

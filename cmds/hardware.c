@@ -2,6 +2,7 @@
  * guest-get-memory-block-info, guest-get-diskstats, guest-get-cpustats:
  * CPUs, memory and I/O counters from /sys and /proc. */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <unistd.h>
@@ -26,28 +27,71 @@ static bool numbered(const char *name, const char *prefix, uint64_t *n)
 	return parse_u64(name + k, 10, n);
 }
 
+/* cpuN's state as qemu-ga reads it: no "online" file (usually cpu0) is
+ * online and cannot go offline.  Errors in newest qemu-ga's words, its
+ * doubled slash included ("cpu1//online"). */
+static int vcpu_read(struct call *c, const char *name, bool *online, bool *can_offline)
+{
+	char file[128];
+	unsigned char status;
+	ssize_t n;
+	int fd, e;
+
+	fmt(file, sizeof(file), CPU_DIR "/%s//online", name);
+	fd = sys_open(file, O_RDONLY);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			return call_error(c, "could not open %s: %s", file, strerror(errno));
+		*online = true;
+		*can_offline = false;
+		return 0;
+	}
+	n = pread(fd, &status, 1, 0);
+	e = errno;
+	close(fd);
+	if (n < 0)
+		return call_error(c, "pread(\"%s\"): %s", file, strerror(e));
+	if (n == 0)
+		return call_error(c, "pread(\"%s\"): unexpected EOF", file);
+	*online = status != '0';
+	*can_offline = true;
+	return 0;
+}
+
+/* Every CPU is read before the reply starts, so a failure is the reply. */
 static int guest_get_vcpus(struct call *c)
 {
 	struct dirents d;
 	const char *name;
-	char path[128], buf[16];
+	bool online, can_offline;
 	uint64_t id;
 	int count = 0;
 
 	if (!dir_open(&d, CPU_DIR))
-		return call_error(c, "failed to open %s: %s", CPU_DIR, strerror(errno));
+		return call_error(c, "failed to list entries: %s: %s", CPU_DIR, strerror(errno));
+	while ((name = dir_next(&d, NULL))) {
+		if (numbered(name, "cpu", &id) && vcpu_read(c, name, &online, &can_offline) < 0) {
+			dir_close(&d);
+			return -1;
+		}
+	}
+	dir_close(&d);
+	if (!dir_open(&d, CPU_DIR))
+		return call_error(c, "failed to list entries: %s: %s", CPU_DIR, strerror(errno));
 	reply_begin(c);
 	out_lit(c->out, "[");
 	while ((name = dir_next(&d, NULL))) {
 		if (!numbered(name, "cpu", &id))
 			continue;
-		/* no "online" file (usually cpu0): online, cannot go offline */
-		fmt(path, sizeof(path), CPU_DIR "/%s/online", name);
-		bool has = sys_read(path, buf, sizeof(buf)) > 0;
+		struct call quiet = { 0 };	/* changed since the check: as it reads now */
+		if (vcpu_read(&quiet, name, &online, &can_offline) < 0) {
+			call_error_free(&quiet);
+			online = true, can_offline = false;
+		}
 		out_lit(c->out, count++ ? ", {\"online\": " : "{\"online\": ");
-		out_lit(c->out, !has || buf[0] != '0' ? "true" : "false");
-		out_lit(c->out, has ? ", \"can-offline\": true, \"logical-id\": " :
-				      ", \"can-offline\": false, \"logical-id\": ");
+		out_lit(c->out, online ? "true" : "false");
+		out_lit(c->out, can_offline ? ", \"can-offline\": true, \"logical-id\": " :
+					      ", \"can-offline\": false, \"logical-id\": ");
 		out_u64(c->out, id);
 		out_lit(c->out, "}");
 	}
@@ -57,35 +101,104 @@ static int guest_get_vcpus(struct call *c)
 }
 QGA_COMMAND0(23, guest_get_vcpus, "guest-get-vcpus", 0);
 
+/* A small file of a memory block's sysfs directory, read as qemu-ga does;
+ * -1 with *what naming the step that failed and errno (0: empty file). */
+static ssize_t memblk_file(const char *dir, const char *name, char *buf, size_t cap,
+			   const char **what)
+{
+	char path[160];
+	ssize_t n;
+	int fd, e;
+
+	fmt(path, sizeof(path), "%s%s", dir, name);
+	*what = "open sysfs file";
+	if ((fd = sys_open(path, O_RDONLY)) < 0)
+		return -1;
+	n = pread(fd, buf, cap - 1, 0);
+	e = n < 0 ? errno : 0;
+	close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	*what = "pread sysfs file";
+	errno = e;
+	return n > 0 ? n : -1;
+}
+
+static int memblk_error(struct call *c, const char *what, const char *name)
+{
+	if (errno)
+		return call_error(c, "%s \"%s\": %s", what, name, strerror(errno));
+	return call_error(c, "%s \"%s\": unexpected EOF", what, name);
+}
+
+/* memoryN as qemu-ga reads it: without a "state" file online and fixed,
+ * without a "removable" file fixed; other failures are errors, in newest
+ * qemu-ga's words. */
+static int memblk_read(struct call *c, const char *name, bool *online, bool *can_offline)
+{
+	char dir[128], buf[32];
+	const char *what;
+	int fd;
+
+	fmt(dir, sizeof(dir), MEM_DIR "/%s/", name);
+	fd = sys_open(dir, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return call_error(c, "Could not open '%s': %s", dir, strerror(errno));
+	close(fd);
+	*online = true;
+	*can_offline = false;
+	if (memblk_file(dir, "state", buf, 10, &what) < 0)
+		return errno == ENOENT ? 0 : memblk_error(c, what, "state");
+	*online = !strncmp(buf, "online", 6);
+	if (memblk_file(dir, "removable", buf, 2, &what) < 0)
+		return errno == ENOENT ? 0 : memblk_error(c, what, "removable");
+	*can_offline = buf[0] != '0';
+	return 0;
+}
+
+/* No memory directory: [].  Every block is read before the reply starts,
+ * so a failure is the reply. */
 static int guest_get_memory_blocks(struct call *c)
 {
 	struct dirents d;
 	const char *name;
-	char path[128], buf[32];
+	bool online, can_offline;
 	uint64_t id;
 	int count = 0;
 
-	if (dir_open(&d, MEM_DIR)) {	/* no memory directory: [] */
-		while ((name = dir_next(&d, NULL)) && !numbered(name, "memory", &id))
-			;
-		dir_close(&d);
-		if (!name)
-			return call_error(c, "guest reported zero memory blocks!");
+	if (!dir_open(&d, MEM_DIR "/")) {
+		if (errno != ENOENT)
+			return call_error(c, "Can't open directory\"" MEM_DIR "/\": %s",
+					  strerror(errno));
+		reply_begin(c);
+		out_lit(c->out, "[]");
+		return 0;
 	}
+	while ((name = dir_next(&d, NULL))) {
+		if (!numbered(name, "memory", &id))
+			continue;
+		count++;
+		if (memblk_read(c, name, &online, &can_offline) < 0) {
+			dir_close(&d);
+			return -1;
+		}
+	}
+	dir_close(&d);
+	if (!count)
+		return call_error(c, "guest reported zero memory blocks!");
+	count = 0;
 	reply_begin(c);
 	out_lit(c->out, "[");
-	if (dir_open(&d, MEM_DIR)) {
+	if (dir_open(&d, MEM_DIR "/")) {
 		while ((name = dir_next(&d, NULL))) {
 			if (!numbered(name, "memory", &id))
 				continue;
-			fmt(path, sizeof(path), MEM_DIR "/%s/state", name);
-			bool online = sys_read(path, buf, sizeof(buf)) > 0 && !strncmp(buf, "online", 6);
-			fmt(path, sizeof(path), MEM_DIR "/%s/removable", name);
-			bool removable = sys_read(path, buf, sizeof(buf)) > 0 && buf[0] != '0';
+			struct call quiet = { 0 };	/* changed since the check: as it reads now */
+			if (memblk_read(&quiet, name, &online, &can_offline) < 0)
+				call_error_free(&quiet);
 			out_lit(c->out, count++ ? ", {\"online\": " : "{\"online\": ");
 			out_lit(c->out, online ? "true" : "false");
-			out_lit(c->out, removable ? ", \"can-offline\": true, \"phys-index\": " :
-						    ", \"can-offline\": false, \"phys-index\": ");
+			out_lit(c->out, can_offline ? ", \"can-offline\": true, \"phys-index\": " :
+						      ", \"can-offline\": false, \"phys-index\": ");
 			out_u64(c->out, id);
 			out_lit(c->out, "}");
 		}
@@ -98,14 +211,20 @@ QGA_COMMAND0(28, guest_get_memory_blocks, "guest-get-memory-blocks", 0);
 
 static int guest_get_memory_block_info(struct call *c)
 {
+	char buf[20];
+	const char *what;
 	uint64_t size;
+	int fd;
 
-	if (!sys_read_u64(MEM_DIR "/block_size_bytes", 16, &size))
-		return call_error(c, "failed to read %s: %s", MEM_DIR "/block_size_bytes",
-				  strerror(errno ? errno : EINVAL));
+	fd = sys_open(MEM_DIR "/", O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return call_error(c, "open(\"" MEM_DIR "/\"): %s", strerror(errno));
+	close(fd);
+	if (memblk_file(MEM_DIR "/", "block_size_bytes", buf, sizeof(buf), &what) < 0)
+		return memblk_error(c, what, "block_size_bytes");
 	reply_begin(c);
 	out_lit(c->out, "{\"size\": ");
-	out_u64(c->out, size);
+	out_u64(c->out, parse_u64(buf, 16, &size) ? size : 0);
 	out_lit(c->out, "}");
 	return 0;
 }
@@ -132,7 +251,7 @@ static int guest_get_diskstats(struct call *c)
 	int count = 0;
 
 	if (!lines_open(&l, "/proc/diskstats"))
-		return call_error(c, "open(\"/proc/diskstats\"): %s", strerror(errno));
+		return call_error(c, "Could not open '/proc/diskstats': %s", strerror(errno));
 	reply_begin(c);
 	out_lit(c->out, "[");
 	while ((line = lines_next(&l))) {
@@ -180,7 +299,7 @@ static int guest_get_cpustats(struct call *c)
 	int count = 0;
 
 	if (!lines_open(&l, "/proc/stat"))
-		return call_error(c, "open(\"/proc/stat\"): %s", strerror(errno));
+		return call_error(c, "Could not open '/proc/stat': %s", strerror(errno));
 	if (hz <= 0)
 		hz = 100;
 	reply_begin(c);

@@ -348,7 +348,39 @@ def fixture(r, b):
         r.check('no os-release: uname fields only', set(rep) == {'kernel-release', 'kernel-version', 'machine'}, rep)
         rep = call(a, 'guest-get-fsinfo')
         r.check('no mountinfo: an error, not a crash', 'error' in rep, rep)
+        # newest QEMU's texts (commit 578988e684 and its g_dir_open listing)
+        enoent = ': No such file or directory'
+        for cmd, want in (('guest-get-diskstats', "Could not open '/proc/diskstats'" + enoent),
+                          ('guest-get-cpustats', "Could not open '/proc/stat'" + enoent),
+                          ('guest-get-vcpus', 'failed to list entries: /sys/devices/system/cpu' + enoent),
+                          ('guest-get-memory-block-info', 'open("/sys/devices/system/memory/")' + enoent)):
+            rep = call(a, cmd)
+            r.check('missing file: %s says %r' % (cmd, want), rep.get('error', {}).get('desc') == want, rep)
         r.check('still alive', call(a, 'guest-ping') == {'return': {}})
+    finally:
+        a.stop()
+
+    # unreadable entries: an "online" that is a directory, an empty "state",
+    # no block_size_bytes; a block without "state" is online and fixed
+    bad = tempfile.mkdtemp(prefix='tqga-bad-')
+    os.makedirs(bad + '/sys/devices/system/cpu/cpu0/online')
+    os.makedirs(bad + '/sys/devices/system/memory/memory0')
+    open(bad + '/sys/devices/system/memory/memory0/state', 'w').close()
+    os.makedirs(bad + '/sys/devices/system/memory/memory1')
+    a = Agent(b, env=dict(os.environ, TINYQGA_SYSROOT=bad, QGA_OS_RELEASE='/none'))
+    try:
+        for cmd, want in (('guest-get-vcpus', 'pread("/sys/devices/system/cpu/cpu0//online"): '
+                                              'Is a directory'),
+                          ('guest-get-memory-blocks', 'pread sysfs file "state": unexpected EOF'),
+                          ('guest-get-memory-block-info',
+                           'open sysfs file "block_size_bytes": No such file or directory')):
+            rep = call(a, cmd)
+            r.check('unreadable: %s says %r' % (cmd, want), rep.get('error', {}).get('desc') == want, rep)
+        os.unlink(bad + '/sys/devices/system/memory/memory0/state')
+        rep = call(a, 'guest-get-memory-blocks')
+        r.check('memory blocks without "state": online, cannot go offline',
+                sorted((m['phys-index'], m['online'], m['can-offline']) for m in rep.get('return', [])) ==
+                [(0, True, False), (1, True, False)], rep)
     finally:
         a.stop()
 

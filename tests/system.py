@@ -242,6 +242,9 @@ def sysfs(r, b):
         os.makedirs(root + '/sys/devices/system/cpu/cpu%d' % i)
         if online is not None:
             put(root, '/sys/devices/system/cpu/cpu%d/online' % i, online)
+    os.makedirs(root + '/sys/devices/system/cpu/cpu3')     # an "online" that cannot be opened
+    os.symlink('online', root + '/sys/devices/system/cpu/cpu3/online')
+    put(root, '/sys/devices/system/cpu/cpu4/online', '')    # nor read
     for i, state in ((1, 'online'), (2, 'offline')):
         put(root, '/sys/devices/system/memory/memory%d/state' % i, state + '\n')
     put(root, '/sys/power/state', 'freeze mem disk\n')
@@ -259,6 +262,10 @@ def sysfs(r, b):
                 "logical processor #0 can't be offlined" and
                 err(q('guest-set-vcpus', vcpus=[{'logical-id': 7, 'online': True}])) ==
                 "Could not open '/sys/devices/system/cpu/cpu7/': No such file or directory" and
+                err(q('guest-set-vcpus', vcpus=[{'logical-id': 3, 'online': True}])) ==
+                'could not open /sys/devices/system/cpu/cpu3//online: Too many levels of symbolic links' and
+                err(q('guest-set-vcpus', vcpus=[{'logical-id': 4, 'online': True}])) ==
+                'pread("/sys/devices/system/cpu/cpu4//online"): unexpected EOF' and
                 ret(q('guest-set-vcpus', vcpus=[])) == 0)
         rep = ret(q('guest-set-memory-blocks', **{'mem-blks': [
             {'phys-index': 2, 'online': True}, {'phys-index': 1, 'online': True}, {'phys-index': 9, 'online': False}]}))
