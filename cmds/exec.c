@@ -284,6 +284,7 @@ static int guest_exec_status(struct call *c, struct status_args *a)
 	struct out *o = c->out;
 	int i;
 
+	log_command("guest-exec-status called, pid: %u", (unsigned)(uint32_t)a->pid);
 	exec_reap();
 	for (i = 0; i < nchildren; i++)
 		if (children[i].pid == a->pid)

@@ -143,9 +143,9 @@ static int guest_file_open(struct call *c, struct open_args *a)
 		for (int k = 0; k < 3; k++)
 			if (table[i].modes[k] && !strcmp(table[i].modes[k], mode))
 				flags = table[i].flags;
+	log_command("guest-file-open called, filepath: %s, mode: %s", a->path, mode);
 	if (flags < 0)
 		return call_error(c, "invalid file open mode '%s'", mode);
-	log_command("guest-file-open called, filepath: %s, mode: %s", a->path, mode);
 	flags |= O_NOCTTY | O_NONBLOCK | O_CLOEXEC;
 	if (nhandles == FILE_HANDLES_MAX) {
 		errno = EMFILE;
@@ -185,6 +185,7 @@ static int guest_file_open(struct call *c, struct open_args *a)
 	}
 	handles[nhandles].id = id;
 	handles[nhandles++].fd = fd;
+	log_command("guest-file-open, handle: %lld", (long long)id);
 	reply_begin(c);
 	out_i64(c->out, id);
 	return 0;
@@ -277,8 +278,12 @@ static int guest_file_read(struct call *c, struct read_args *a)
 		return call_error(c, "failed to read file: %s", strerror(ENOMEM));
 	start = lseek(h->fd, 0, SEEK_CUR);
 	r = read_full(h->fd, buf, want < cap ? want : cap, &eof);
-	if (r < 0)
-		return call_error(c, "failed to read file: %s", strerror(errno));
+	if (r < 0) {
+		call_error(c, "failed to read file: %s", strerror(errno));
+		/* qemu-ga says "guest-file-write failed" here, a slip */
+		log_command("guest-file-read failed, handle: %lld", (long long)a->handle);
+		return -1;
+	}
 	got = (size_t)r;
 	/* more than the buffer holds: a regular file's size says how much
 	 * there is, so "count" can be sent before the data is streamed;
@@ -369,8 +374,11 @@ static int guest_file_write(struct call *c, struct write_args *a)
 			continue;
 		else if (w < 0 && done && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;	/* a full pipe: say how much went */
-		else
-			return call_error(c, "failed to write to file: %s", strerror(errno));
+		else {
+			call_error(c, "failed to write to file: %s", strerror(errno));
+			log_command("guest-file-write failed, handle: %lld", (long long)a->handle);
+			return -1;
+		}
 	}
 	reply_begin(c);
 	out_lit(c->out, "{\"count\": ");

@@ -156,6 +156,7 @@ static int run_hook(struct call *c, const char *arg)
 		return call_error(c, "can't access fsfreeze hook '%s': %s", hook, strerror(errno));
 	if (unsafe_hook(real, why, sizeof(why)))
 		return call_error(c, "refusing fsfreeze hook '%s': %s", hook, why);
+	log_command("executing fsfreeze hook with arg '%s'", arg);
 	return run_helper_timed(c, "execute fsfreeze hook", argv, NULL, HELPER_HOOK_TIMEOUT_MS, false);
 }
 
@@ -241,6 +242,7 @@ undo:
 	thaw_all(&ms);
 	mounts_free(&ms);
 	leave_frozen();
+	log_command("guest-fsthaw called");	/* qemu-ga undoes through its thaw */
 	{
 		struct call hook = { .out = c->out, .doc = c->doc };
 		run_hook(&hook, "thaw");
@@ -272,7 +274,7 @@ static int thaw(struct call *c)
 	count = thaw_all(&ms);
 	mounts_free(&ms);
 	leave_frozen();
-	log_command("guest-fsfreeze-thaw called");
+	log_command("guest-fsthaw called");
 	if (run_hook(c, "thaw") < 0)
 		return -1;
 	reply_begin(c);
@@ -312,6 +314,7 @@ void freeze_auto_thaw(void)
 	}
 	leave_frozen();
 	log_msg(LOG_WARNING, "filesystems thawed: frozen longer than %d s", settings.fsfreeze_timeout);
+	log_command("guest-fsthaw called");	/* as qemu-ga's thaw at exit */
 	run_hook(&c, "thaw");
 	call_error_free(&c);
 }
@@ -331,6 +334,7 @@ static int guest_fstrim(struct call *c, struct trim_args *a)
 	static struct mounts ms;
 	int i;
 
+	log_command("guest-fstrim called");
 	if (mounts_read(&ms) < 0)
 		return call_error(c, "failed to read mount list: %s", strerror(errno));
 	reply_begin(c);

@@ -209,7 +209,7 @@ static int guest_shutdown(struct call *c, struct shutdown_args *a)
 	const struct power_mode *m = power_modes;
 	char *argv[6] = { NULL };
 
-	log_command("guest-shutdown called, mode: %s", mode);
+	log_command("guest-shutdown called, mode: %s", a->mode ? a->mode : "(null)");	/* as glibc prints NULL */
 	while (m < power_modes + 3 && strcmp(m->name, mode))
 		m++;
 	if (m == power_modes + 3)	/* sic: qemu-ga's text has no closing parenthesis */

@@ -365,12 +365,46 @@ def exec_cases(r, b, quick):
         a.stop()
 
 
+def syslog_lines(r, b):
+    """The lines qemu-ga sends to syslog (tinyqga's -v log shows them at
+    debug level), in newest qemu-ga's words."""
+    d = tempfile.mkdtemp(prefix='tqga-slog-')
+    log = d + '/log'
+    a = Agent(b, ['-t', d + '/state', '-v', '-l', log])
+    q = Session(a)
+    try:
+        open(d + '/f', 'w').write('x')
+        fh = ret(q('guest-file-open', path=d + '/f'))
+        q('guest-file-write', handle=fh, buf_b64=b64(b'y'))        # read-only: fails
+        q('guest-file-close', handle=fh)
+        wh = ret(q('guest-file-open', path=d + '/g', mode='w'))
+        q('guest-file-read', handle=wh)                            # write-only: fails
+        q('guest-file-close', handle=wh)
+        q('guest-file-open', path=d + '/h', mode='bad')
+        q('guest-exec-status', pid=4294967297)
+        q('guest-shutdown', mode='nope')
+    finally:
+        q.close()
+        a.stop()
+    got = [line.split(': debug: ', 1)[1] for line in open(log).read().splitlines()
+           if ': debug: guest-' in line]
+    want = ['guest-file-open called, filepath: %s/f, mode: r' % d, 'guest-file-open, handle: %d' % fh,
+            'guest-file-write failed, handle: %d' % fh, 'guest-file-close called, handle: %d' % fh,
+            'guest-file-open called, filepath: %s/g, mode: w' % d, 'guest-file-open, handle: %d' % wh,
+            'guest-file-read failed, handle: %d' % wh, 'guest-file-close called, handle: %d' % wh,
+            'guest-file-open called, filepath: %s/h, mode: bad' % d,
+            'guest-exec-status called, pid: 1', 'guest-shutdown called, mode: nope']
+    r.check('syslog lines: file open, handle, failed read/write, close, exec-status pid as uint32',
+            got == want, (got, want))
+
+
 def main():
     args = sys.argv[1:]
     b = os.path.abspath(args[0] if args and not args[0].startswith('-') else './tinyqga')
     ref = None if '--no-ref' in args or not os.access('/usr/sbin/qemu-ga', os.X_OK) else '/usr/sbin/qemu-ga'
     r = Run([])
     files(r, b, ref)
+    syslog_lines(r, b)
     exec_cases(r, b, '--quick' in args)
     print('%d passed, %d failed' % (r.passed, r.failed))
     return 1 if r.failed else 0

@@ -390,7 +390,7 @@ def freeze(r, b):
             'echo "$1" >> %s/hook.log\n' % (d, d), 0o755)
         st = d + '/state'
         env = dict(os.environ, TINYQGA_SYSROOT=root)
-        a = Agent(b, ['-t', st, '-F' + hook, '--thaw-after=3'], env=env)
+        a = Agent(b, ['-t', st, '-F' + hook, '--thaw-after=3', '-v', '-l', d + '/agent.log'], env=env)
         q = Session(a)
         r.check('freeze: one filesystem frozen', ret(q('guest-fsfreeze-freeze')) == 1 and
                 ret(q('guest-fsfreeze-status')) == 'frozen' and os.path.exists(st + '/qga.state.isfrozen'))
@@ -414,6 +414,13 @@ def freeze(r, b):
         rep = ret(q('guest-fstrim', minimum=0))
         r.check('fstrim: per path, trimmed bytes', rep and rep['paths'][0]['path'] == mnt and
                 'trimmed' in rep['paths'][0] and list(rep['paths'][0]) == ['minimum', 'path', 'trimmed'], rep)
+        # what qemu-ga sends to syslog (the -v log shows it), none while frozen
+        slog = [l.split(': debug: ', 1)[1] for l in open(d + '/agent.log').read().splitlines()
+                if ': debug: guest-fs' in l or ': debug: executing' in l]
+        hf, ht = "executing fsfreeze hook with arg 'freeze'", "executing fsfreeze hook with arg 'thaw'"
+        want = ['guest-fsfreeze called', hf, 'guest-fsthaw called', ht, 'guest-fsfreeze called', hf,
+                'guest-fsfreeze called', hf, 'guest-fsthaw called', ht, 'guest-fstrim called']
+        r.check('syslog lines: freeze, hook, thaw (also the auto-thaw), trim', slog == want, (slog, want))
         # a restart while frozen stays frozen
         q('guest-fsfreeze-freeze')
         q.close()
