@@ -2,6 +2,7 @@
  * one poll() loop that moves bytes from the channel through the tokenizer
  * to the dispatcher. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -182,6 +183,12 @@ int main(int argc, char **argv)
 	const char *given_method = NULL;
 	int m, sfd, rc, inherited;
 
+	/* before anything is opened: started with 0-2 closed, the pid file,
+	 * socket or signalfd would land there and daemonize() would cover
+	 * them with /dev/null */
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) < 0)
+			return 1;
 	rc = cli_parse(&cfg, argc, argv);
 	if (rc >= 0)
 		return rc;

@@ -35,6 +35,9 @@
  * returns, and this slow timer re-checks in case a signal was missed.
  * qemu-ga sleeps 100 ms and polls again, 10 wakeups a second. */
 #define HOST_ABSENT_RECHECK_MS 1000
+/* accept4 out of descriptors or memory leaves the listener readable:
+ * pause this long instead of spinning on it. */
+#define ACCEPT_BACKOFF_MS 200
 
 /* guest-exec children's pipes watched at once (3 per child). */
 #define POLL_CHILD_FDS (3 * 256)

@@ -294,6 +294,7 @@ int port_open(struct port *p)
 
 	p->fd = -1;
 	p->absent = p->drop = p->failed = false;
+	p->accept_pause = 0;
 	if (p->inherited) {	/* systemd's: taken once, gone once closed */
 		if (p->lfd >= 0)
 			return 0;
@@ -324,12 +325,22 @@ void port_close(struct port *p)
 	p->lfd = -1;
 }
 
+static long now_ms(void);
+
 int port_want(struct port *p, struct pollfd *pfd)
 {
 	pfd->events = POLLIN;
 	pfd->revents = 0;
 	if (p->drop)
 		close_client(p);
+	if (p->lfd >= 0 && p->fd < 0 && p->accept_pause) {
+		long left = p->accept_pause - now_ms();
+		if (left > 0) {
+			pfd->fd = -1;
+			return (int)left;
+		}
+		p->accept_pause = 0;
+	}
 	if (p->lfd >= 0) {
 		pfd->fd = p->fd >= 0 ? p->fd : p->lfd;
 		return p->watch ? HOST_ABSENT_RECHECK_MS : -1;
@@ -417,8 +428,13 @@ static int accept_peer(struct port *p)
 	socklen_t len = sizeof(vm);
 	int fd = accept4(p->lfd, (struct sockaddr *)&vm, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-	if (fd < 0)
+	if (fd < 0) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+			p->accept_pause = now_ms() + ACCEPT_BACKOFF_MS;
+		else if (errno == ENOTSOCK || errno == EBADF || errno == EINVAL)
+			p->failed = true;	/* not a listener: never will be */
 		return -1;
+	}
 	if (p->method == PORT_VSOCK ? vsock_peer_trusted(p, &vm) : unix_peer_trusted(p, fd))
 		return fd;
 	close(fd);
@@ -442,7 +458,7 @@ enum port_ready port_ready(struct port *p, short revents)
 		if (revents & (POLLHUP | POLLERR | POLLNVAL))
 			return PORT_FAILED;
 		p->fd = accept_peer(p);
-		return p->fd >= 0 ? PORT_NEW_PEER : PORT_IDLE;
+		return p->fd >= 0 ? PORT_NEW_PEER : p->failed ? PORT_FAILED : PORT_IDLE;
 	}
 	if (p->fd < 0) {	/* a hung-up serial line: open it again */
 		p->reopened = true;

@@ -36,6 +36,7 @@ struct port {
 	bool failed;		/* the channel itself is gone or broken */
 	bool watch;		/* -r: check now and then that the path is ours */
 	bool reopened;		/* a serial line opened again after a hangup */
+	long accept_pause;	/* accept4 out of resources: not before this (ms) */
 	dev_t dev;		/* what the path named when opened */
 	ino_t ino;
 	struct port_peers peers;	/* NULL lists: the defaults only */

@@ -233,6 +233,61 @@ def daemon(r, b):
     r.check('SIGINT exits too', wait_for(lambda: not alive(pid)))
 
 
+def closed_stdio(r, b):
+    """Started with fds 0-2 closed: what the agent opens must not land
+    there and then be covered by /dev/null."""
+    def close_stdio():
+        os.close(0); os.close(1); os.close(2)
+
+    def close_stdin():
+        os.close(0)
+
+    def cpu(pid):
+        return sum(int(x) for x in open('/proc/%d/stat' % pid).read().split()[13:15])
+
+    d = tempfile.mkdtemp()
+    sock, pidf = d + '/s', d + '/pid'
+    e = dict(os.environ, QGA_CONF='/nonexistent/qemu-ga.conf')
+    subprocess.run([b, '-d', '-m', 'unix-listen', '-p', sock, '-t', d, '-f', pidf],
+                   env=e, preexec_fn=close_stdio, timeout=10)
+    pid = int(open(pidf).read()) if wait_for(lambda: os.path.exists(pidf) and
+                                             open(pidf).read().strip()) else 0
+    r.check('closed stdio: daemon starts', pid and alive(pid))
+    if not pid:
+        return
+    try:
+        c0 = cpu(pid)
+        try:
+            got = ask(sock)
+        except OSError as ex:
+            got = repr(ex)
+        r.check('closed stdio: daemon answers guest-ping', got == OK, got)
+        time.sleep(1)
+        r.check('closed stdio: daemon costs no CPU', cpu(pid) - c0 <= 10, cpu(pid) - c0)
+    finally:
+        os.kill(pid, signal.SIGTERM)
+    r.check('closed stdio: SIGTERM ends the daemon', wait_for(lambda: not alive(pid)))
+    if alive(pid):
+        os.kill(pid, signal.SIGKILL)
+
+    subprocess.run([b, '-d', '-m', 'unix-listen', '-p', sock, '-t', d, '-f', pidf],
+                   env=e, preexec_fn=close_stdin, capture_output=True, timeout=10)
+    pid = int(open(pidf).read()) if wait_for(lambda: os.path.exists(pidf) and
+                                             open(pidf).read().strip()) else 0
+    try:
+        rc, _, err = run(b, '-d', '-m', 'unix-listen', '-p', d + '/s2', '-t', d, '-f', pidf)
+        r.check('closed stdin: a second instance with the same pid file is refused',
+                pid and rc == 1 and 'another instance' in err, (rc, err))
+        if rc == 0:
+            p2 = int(open(pidf).read() or 0)
+            if p2 and p2 != pid:
+                os.kill(p2, signal.SIGKILL)
+    finally:
+        if pid:
+            os.kill(pid, signal.SIGTERM)
+    wait_for(lambda: not pid or not alive(pid))
+
+
 def foreground(r, b):
     d = tempfile.mkdtemp()
     sock = d + '/s'
@@ -273,6 +328,7 @@ def main():
     options(r, b, ref)
     config(r, b, ref)
     daemon(r, b)
+    closed_stdio(r, b)
     foreground(r, b)
     print('%d passed, %d failed' % (r.passed, r.failed))
     return 1 if r.failed else 0
