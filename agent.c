@@ -67,7 +67,9 @@ static int serve_loop(struct port *p, int sfd, bool retry, struct json_stream *j
 	for (;;) {
 		/* the signals, the channel, then children's pipes */
 		static struct pollfd pfd[2 + POLL_CHILD_FDS];
-		bool down = p->fd < 0 && p->lfd < 0 && p->method != PORT_ISA;
+		/* a hung-up serial line is reopened by port_ready(); a failed
+		 * one (read error) like any other channel, with the backoff */
+		bool down = p->fd < 0 && p->lfd < 0 && (p->method != PORT_ISA || p->failed);
 		int timeout = down ? backoff : port_want(p, &pfd[1]);
 		int n, nchild = 0;
 #if HAVE_FREEZE

@@ -118,6 +118,7 @@ static int open_device(struct port *p)
 	}
 	p->fd = fd;
 	p->absent = false;
+	p->reopened = true;	/* input is flushed on the first open only */
 	return 0;
 }
 

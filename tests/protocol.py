@@ -553,6 +553,69 @@ def serial_cases(run, binary):
         os.close(s)
 
 
+EIO_SHIM = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <unistd.h>
+/* the first read() on a tty fails with EIO, as a serial line's may */
+ssize_t read(int fd, void *buf, size_t n)
+{
+	static ssize_t (*real)(int, void *, size_t);
+	static int done;
+	if (!real)
+		real = (ssize_t (*)(int, void *, size_t))dlsym(RTLD_NEXT, "read");
+	if (!done && isatty(fd)) {
+		done = 1;
+		errno = EIO;
+		return -1;
+	}
+	return real(fd, buf, n);
+}
+"""
+
+
+def serial_eio_cases(run, binary):
+    """isa-serial -r: a read error fails the line, which is opened again."""
+    import pty
+    import shutil
+    import tempfile
+    head = open(binary, 'rb').read(1 << 20)
+    if b'ld-linux' not in head or b'libasan' in head or b'valgrind' in head or \
+            os.environ.get('ASAN_OPTIONS') or not shutil.which('gcc'):
+        print('SKIP isa-serial EIO (needs a plain dynamic build and gcc for the LD_PRELOAD shim)')
+        return
+    d = tempfile.mkdtemp()
+    with open(d + '/eio.c', 'w') as f:
+        f.write(EIO_SHIM)
+    if subprocess.run(['gcc', '-shared', '-fPIC', '-o', d + '/eio.so', d + '/eio.c', '-ldl'],
+                      capture_output=True).returncode:
+        print('SKIP isa-serial EIO (shim does not build)')
+        return
+    m, s = pty.openpty()
+    p = subprocess.Popen([binary, '-r', '-m', 'isa-serial', '-p', os.ttyname(s), '-l', d + '/log'],
+                         stdin=subprocess.DEVNULL, env=dict(os.environ, LD_PRELOAD=d + '/eio.so'))
+    try:
+        time.sleep(0.3 * SLOW)
+        out = b''
+        end = time.monotonic() + 8 * SLOW
+        while b'"id": "eio"' not in out and time.monotonic() < end:
+            os.write(m, b'{"execute":"guest-ping","id":"eio"}\n')
+            r, _, _ = select.select([m], [], [], 1)
+            if r:
+                out += os.read(m, 4096)
+        log = open(d + '/log').read()
+        run.check('isa-serial -r: reopened after a read error, answers again',
+                  b'{"return": {}, "id": "eio"}' in out and p.poll() is None, (out, log))
+        run.check('isa-serial -r: a failed line is logged once, not every second',
+                  log.count('restarting') <= 2, log)
+    finally:
+        p.terminate()
+        p.wait()
+        os.close(m)
+        os.close(s)
+
+
 def cli_cases(run, binary):
     def cmd(*args):
         p = subprocess.run([binary] + list(args), capture_output=True, timeout=10 * SLOW)
@@ -638,6 +701,7 @@ def main():
     connection_cases(run, binary)
     if not only:
         serial_cases(run, binary)
+        serial_eio_cases(run, binary)
         cli_cases(run, binary)
     print('%d passed, %d failed' % (run.passed, run.failed))
     return 1 if run.failed else 0
