@@ -20,7 +20,9 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
+#include <linux/major.h>
 
 #include "../agent.h"
 #include "../b64.h"
@@ -73,7 +75,12 @@ static bool agent_owned(int fd)
 
 	if (fstat(fd, &a) < 0)
 		return true;
-	if (S_ISCHR(a.st_mode))		/* /dev/null and ttys are fine */
+	/* the memory devices (/dev/null, /dev/zero...) are shared harmlessly
+	 * with stdio; any other character device (the serial channel, a
+	 * terminal the log goes to) is compared by the device it names, as
+	 * each node or /proc/self/fd/N open of it is a separate inode */
+	bool chr = S_ISCHR(a.st_mode);
+	if (chr && major(a.st_rdev) == MEM_MAJOR)
 		return false;
 	/* every open descriptor: /proc/self/fd, else the first 1024 */
 	bool listed = dir_open_fd(&d, open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -82,7 +89,9 @@ static bool agent_owned(int fd)
 		bool handle = other == fd || other == d.fd;
 		for (int i = 0; i < nhandles && !handle; i++)
 			handle = handles[i].fd == other;
-		if (!handle && fstat(other, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+		if (!handle && fstat(other, &b) == 0 &&
+		    (chr ? S_ISCHR(b.st_mode) && a.st_rdev == b.st_rdev :
+			   a.st_dev == b.st_dev && a.st_ino == b.st_ino)) {
 			owned = true;
 			break;
 		}

@@ -11,6 +11,7 @@ import base64
 import json
 import os
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -235,6 +236,68 @@ def files(r, b, ref):
         a.stop()
 
 
+def own_channel(r, b):
+    """guest-file-open never reaches the agent's channel (a serial line
+    through its path or /proc/self/fd/N), listener, log or pid file."""
+    import pty
+    import select
+    d = tempfile.mkdtemp(prefix='tqga-own-')
+    m, s = pty.openpty()
+    tty = os.ttyname(s)
+    p = subprocess.Popen([b, '-m', 'isa-serial', '-p', tty, '-t', d],
+                         stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    buf = [b'']
+
+    def q(cmd, **args):
+        req = {'execute': cmd}
+        if args:
+            req['arguments'] = {k.replace('_', '-'): v for k, v in args.items()}
+        os.write(m, json.dumps(req).encode() + b'\n')
+        end = time.monotonic() + 5
+        while b'\n' not in buf[0] and time.monotonic() < end:
+            if select.select([m], [], [], 0.5)[0]:
+                buf[0] += os.read(m, 65536)
+        line, _, buf[0] = buf[0].partition(b'\n')
+        return json.loads(line) if line.strip() else None
+
+    try:
+        time.sleep(0.5)
+        q('guest-ping')
+        buf[0] = b''
+        chan = [fd for fd in os.listdir('/proc/%d/fd' % p.pid)
+                if os.readlink('/proc/%d/fd/%s' % (p.pid, fd)) == tty]
+        got = [q('guest-file-open', path=tty, mode='r+')] + \
+              [q('guest-file-open', path='/proc/self/fd/' + fd, mode='w') for fd in chan]
+        r.check("isa-serial: the channel's tty, by path or /proc/self/fd/N, is refused",
+                chan and all(x and 'Permission denied' in (err(x) or '') for x in got), (chan, got))
+        r.check('isa-serial: an ordinary file still opens',
+                isinstance(ret(q('guest-file-open', path=d + '/plain', mode='w')), int))
+    finally:
+        p.terminate()
+        p.wait()
+        os.close(m)
+        os.close(s)
+
+    sock, pidf, log = d + '/s', d + '/pid', d + '/log'
+    subprocess.run([b, '-d', '-m', 'unix-listen', '-p', sock, '-t', d, '-f', pidf, '-l', log],
+                   timeout=10, capture_output=True)
+    pid = int(open(pidf).read())
+
+    class A:
+        def connect(self):
+            c = socket.socket(socket.AF_UNIX)
+            c.connect(sock)
+            return c
+    try:
+        sq = Session(A())
+        got = {path: sq('guest-file-open', path=path, mode='a') for path in (sock, pidf, log)}
+        r.check('unix-listen: the socket path, the pid file and the log are refused',
+                all(ret(x) is None for x in got.values()), got)
+        sq.close()
+    finally:
+        os.kill(pid, 15)
+
+
 def wait_exit(q, pid, timeout=10):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -404,6 +467,7 @@ def main():
     ref = None if '--no-ref' in args or not os.access('/usr/sbin/qemu-ga', os.X_OK) else '/usr/sbin/qemu-ga'
     r = Run([])
     files(r, b, ref)
+    own_channel(r, b)
     syslog_lines(r, b)
     exec_cases(r, b, '--quick' in args)
     print('%d passed, %d failed' % (r.passed, r.failed))
