@@ -20,7 +20,7 @@ CC ?= cc
 MUSL_CC ?= musl-gcc
 CFLAGS ?= -Os -g
 STATIC_CFLAGS ?= -Os
-WARN = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE
+WARN = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
 SIZE_FLAGS = -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
 	-fno-unwind-tables -fno-stack-protector -Wl,--gc-sections -Wl,--build-id=none \
 	-Wl,-z,noseparate-code -Wl,-z,norelro

@@ -32,6 +32,11 @@
 #include "../state.h"
 #include "../sysread.h"
 
+/* Offsets past 4 GiB (guest-file-seek, sparse images) need a 64-bit off_t:
+ * musl's always is, glibc's on 32-bit only with _FILE_OFFSET_BITS=64
+ * (set in the Makefile). */
+_Static_assert(sizeof(off_t) == 8, "off_t must be 64 bits");
+
 #define READ_COUNT_DEFAULT 4096		/* as qemu-ga */
 #define READ_CHUNK_BYTES (3 << 16)	/* read and encode step: a multiple of 3 */
 
