@@ -70,6 +70,12 @@
 /* Of a helper's output, kept for the error text. */
 #define HELPER_OUTPUT_MAX 4096
 
+/* guest-set-user-password: plaintext longer than this is refused, as
+ * libxcrypt refuses CRYPT_MAX_PASSPHRASE_SIZE (512, with the NUL): the
+ * cost of SHA-512 crypt grows with the square of the length (64 KiB took
+ * 13 s of the one loop).  qemu-ga has no bound; its chpasswd then fails. */
+#define PASSWORD_MAX 511
+
 /* Default channel, as qemu-ga on Linux. */
 #define DEFAULT_METHOD "virtio-serial"
 #define DEFAULT_VIRTIO_PATH "/dev/virtio-ports/org.qemu.guest_agent.0"

@@ -33,6 +33,7 @@
 #include "../helper.h"
 #include "../log.h"
 #include "../mem.h"
+#include "../options.h"
 #include "../sha512crypt.h"
 #include "../sysread.h"
 
@@ -681,6 +682,11 @@ static int guest_set_user_password(struct call *c, struct password_args *a)
 		return call_error(c, "forbidden characters in raw password");
 	if (strchr(a->username, '\n') || strchr(a->username, ':'))
 		return call_error(c, "forbidden characters in username");
+	if (!a->crypted && strlen(pw) > PASSWORD_MAX) {
+		explicit_bzero(pw, (size_t)n);
+		return call_error(c, "failed to set user password: password longer than %d bytes",
+				  PASSWORD_MAX);
+	}
 	log_command("guest-set-user-password called, username: %s", a->username);
 	if (have_program("chpasswd")) {
 		char *argv[] = { "chpasswd", a->crypted ? "-e" : NULL, NULL };

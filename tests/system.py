@@ -223,6 +223,27 @@ def users(r, b):
                 stat.S_IMODE(os.stat(root + '/etc/passwd').st_mode) == 0o644 and
                 os.stat(root + '/etc/passwd').st_gid == 1234 and
                 sorted(os.listdir(root + '/etc')) == ['.pwd.lock', 'passwd', 'shadow'], rep)
+        # the user's line last, without a newline or a third field: parsed
+        # within its own bounds (audit issue 20, item 4; ASan caught the read)
+        put(root, '/etc/shadow', 'root:*:19000:0:99999:7:::\nalice:!', 0o640)
+        rep = q('guest-set-user-password', username='alice', password=b64(b'$6$t$u'), crypted=True)
+        day = int(time.time() // 86400)
+        r.check('password: last shadow line "alice:!" without newline: rewritten well-formed',
+                ret(rep) == {} and open(root + '/etc/shadow').read() in
+                ['root:*:19000:0:99999:7:::\nalice:$6$t$u:%d\n' % d for d in (day, day + 1)],
+                (rep, open(root + '/etc/shadow').read()))
+        # plaintext capped as libxcrypt's CRYPT_MAX_PASSPHRASE_SIZE: SHA-512
+        # crypt's cost grows with the square of the length (audit 20, item 5)
+        put(root, '/etc/shadow', before, 0o640)
+        t0 = time.time()
+        rep = q('guest-set-user-password', username='alice', password=b64(b'p' * 65536), crypted=False)
+        r.check('password: plaintext of 64 KiB refused at once, shadow untouched',
+                err(rep) == 'failed to set user password: password longer than 511 bytes' and
+                time.time() - t0 < 2 and open(root + '/etc/shadow').read() == before, rep)
+        rep = q('guest-set-user-password', username='alice', password=b64(b'p' * 511), crypted=False)
+        h = open(root + '/etc/shadow').read().splitlines()[1].split(':')[1]
+        r.check('password: plaintext of 511 bytes accepted', ret(rep) == {} and
+                check_crypt('p' * 511, h), rep)
         # over the size limit: refused, the file untouched
         with open(root + '/etc/shadow', 'w') as f:
             f.write(before + '#' * (4 << 20))
