@@ -76,6 +76,12 @@
  * 13 s of the one loop).  qemu-ga has no bound; its chpasswd then fails. */
 #define PASSWORD_MAX 511
 
+/* guest-ssh-add/remove-authorized-keys: keys per request.  Each is
+ * compared with every line of the file (at most 1 MiB), so the time grows
+ * with keys times lines: 40,000 keys took 6.5 s of the one loop.  qemu-ga
+ * has no bound. */
+#define SSH_KEYS_MAX 2048
+
 /* Default channel, as qemu-ga on Linux. */
 #define DEFAULT_METHOD "virtio-serial"
 #define DEFAULT_VIRTIO_PATH "/dev/virtio-ports/org.qemu.guest_agent.0"

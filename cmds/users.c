@@ -94,6 +94,9 @@ static int check_keys(struct call *c, const struct arg_list *keys)
 {
 	jv k = keys->first;
 
+	if (keys->n > SSH_KEYS_MAX)
+		return call_error(c, "too many keys: %zu, at most %d per request", keys->n,
+				  SSH_KEYS_MAX);
 	for (size_t i = 0; i < keys->n; i++, k = jv_next(c->doc, k)) {
 		const char *s = jv_str(c->doc, k, NULL);
 		if (s[0] == '#' || strchr(s, '\n'))
@@ -284,6 +287,9 @@ static bool listed(struct call *c, const struct arg_list *keys, const char *line
 {
 	jv k = keys->first;
 
+	if (keys->n > SSH_KEYS_MAX)
+		return call_error(c, "too many keys: %zu, at most %d per request", keys->n,
+				  SSH_KEYS_MAX);
 	for (size_t i = 0; i < keys->n; i++, k = jv_next(c->doc, k)) {
 		size_t m;
 		const char *s = jv_str(c->doc, k, &m);

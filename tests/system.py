@@ -99,6 +99,22 @@ def users(r, b):
                 "invalid OpenSSH public key: '#x'")
         r.check('ssh: unknown user', err(q('guest-ssh-get-authorized-keys', username='bob')) ==
                 "failed to lookup user 'bob': Success")
+        # keys per request bounded: de-duplication compares each key with
+        # every line (audit 20, item 5: 40,000 keys took 6.5 s)
+        before_ak = open(ak).read()
+        t0 = time.time()
+        rep = q('guest-ssh-add-authorized-keys', username='alice',
+                keys=['ssh-ed25519 AAAA%d' % i for i in range(40000)])
+        r.check('ssh: 40,000 keys refused at once, the file untouched',
+                err(rep) == 'too many keys: 40000, at most 2048 per request' and
+                time.time() - t0 < 3 and open(ak).read() == before_ak, rep)
+        t0 = time.time()
+        keys = ['ssh-ed25519 B%d' % i for i in range(1024)]
+        rep = q('guest-ssh-add-authorized-keys', username='alice', keys=keys + keys)
+        rep2 = q('guest-ssh-remove-authorized-keys', username='alice', keys=keys)
+        r.check('ssh: 2048 keys (1024 twice) added once each and removed, within 3 s',
+                ret(rep) == {} and ret(rep2) == {} and time.time() - t0 < 3 and
+                open(ak).read() == before_ak, (rep, rep2, time.time() - t0, open(ak).read()[-40:]))
         # a planted symlink must not redirect the write
         shutil.rmtree(root + home + '/.ssh')
         os.makedirs(root + '/elsewhere')
