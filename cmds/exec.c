@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -43,6 +44,7 @@ struct stream {
 
 static struct child {
 	pid_t pid;
+	uint64_t seq;	/* order of guest-exec: a reused pid answers its oldest first */
 	bool reaped;
 	int status;
 	int in_fd;
@@ -51,6 +53,7 @@ static struct child {
 	struct stream out, err;
 } children[EXEC_CHILDREN_MAX];
 static int nchildren;
+static uint64_t exec_seq;
 
 enum capture { CAP_NONE, CAP_STDOUT, CAP_STDERR, CAP_SEPARATED, CAP_MERGED };
 static const char *const capture_names[] = {
@@ -221,6 +224,7 @@ static int guest_exec(struct call *c, struct exec_args *a)
 	struct child *ch = &children[nchildren++];
 	memset(ch, 0, sizeof(*ch));
 	ch->pid = pid;
+	ch->seq = ++exec_seq;
 	ch->in_fd = in[1];
 	ch->out = (struct stream){ .fd = out[0], .captured = out[0] >= 0 };
 	ch->err = (struct stream){ .fd = err[0], .captured = err[0] >= 0 };
@@ -286,8 +290,11 @@ static int guest_exec_status(struct call *c, struct status_args *a)
 
 	log_command("guest-exec-status called, pid: %u", (unsigned)(uint32_t)a->pid);
 	exec_reap();
+	/* a child exited and unread keeps its pid in the table after the
+	 * kernel gave it to a newer one: the oldest is answered first, as
+	 * qemu-ga's list */
 	for (i = 0; i < nchildren; i++)
-		if (children[i].pid == a->pid)
+		if (children[i].pid == a->pid && (!ch || children[i].seq < ch->seq))
 			ch = &children[i];
 	if (!ch)
 		return call_error(c, "Invalid parameter 'pid'");

@@ -456,6 +456,35 @@ def limits_cases(r, b):
         a.stop()
 
 
+def pid_reuse_cases(r, b):
+    """A exited, status unread; B given A's pid through ns_last_pid: the
+    status of that pid is A's first, then B's (audit 20, item 9)."""
+    if os.getuid() != 0 or not os.access('/proc/sys/kernel/ns_last_pid', os.W_OK):
+        print('SKIP pid reuse: needs root and /proc/sys/kernel/ns_last_pid')
+        return
+    a = Agent(b)
+    q = Session(a)
+    try:
+        got = None
+        for _ in range(20):     # another process may take the pid first
+            pa = ret(q('guest-exec', path='/bin/sh', arg=['-c', 'exit 3']))['pid']
+            time.sleep(0.3)     # A exits and is reaped; nobody reads it
+            with open('/proc/sys/kernel/ns_last_pid', 'w') as f:
+                f.write(str(pa - 1))
+            pb = ret(q('guest-exec', path='/bin/sh', arg=['-c', 'sleep 0.2; exit 5']))['pid']
+            if pb == pa:
+                time.sleep(0.5)
+                got = [ret(q('guest-exec-status', pid=pa)) for _ in range(2)]
+                break
+            wait_exit(q, pa)
+            wait_exit(q, pb)
+        r.check('pid reused: the oldest unread status first (A, then B)',
+                got == [{'exited': True, 'exitcode': 3}, {'exited': True, 'exitcode': 5}], got)
+    finally:
+        q.close()
+        a.stop()
+
+
 def main():
     args = sys.argv[1:]
     b = os.path.abspath(args[0] if args else './tinyqga')
@@ -468,6 +497,7 @@ def main():
         else:
             print('SKIP helpers: a fake chpasswd needs root (guest-set-user-password) and /usr/bin/python3')
         limits_cases(r, b)
+        pid_reuse_cases(r, b)
     except Exception:           # a crash is a failure, not a hang
         import traceback
         r.check('suite ran to the end', False, traceback.format_exc().replace('\n', ' | '))
