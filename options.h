@@ -59,6 +59,11 @@
  * and dropped so the child can finish. */
 #define EXEC_CHILDREN_MAX 256
 #define EXEC_OUTPUT_MAX (16u << 20)
+/* All children's captured output and held input-data together: 256
+ * children could otherwise hold 256 x (2 x 16 + 48) MiB, 20 GiB.  Output
+ * past it is dropped and marked truncated, as past EXEC_OUTPUT_MAX; an
+ * exec whose input-data does not fit is refused.  qemu-ga has no bound. */
+#define EXEC_TOTAL_MAX (256u << 20)
 
 /* Programs the agent waits for (chpasswd, hwclock, shutdown, systemctl):
  * each returns within about a second, so after this the helper's process

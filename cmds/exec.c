@@ -54,6 +54,7 @@ static struct child {
 } children[EXEC_CHILDREN_MAX];
 static int nchildren;
 static uint64_t exec_seq;
+static size_t exec_held;	/* bytes of output buffers and input, all children */
 
 enum capture { CAP_NONE, CAP_STDOUT, CAP_STDERR, CAP_SEPARATED, CAP_MERGED };
 static const char *const capture_names[] = {
@@ -133,6 +134,9 @@ static void child_free(struct child *ch)
 	close_fd(&ch->in_fd);
 	close_fd(&ch->out.fd);
 	close_fd(&ch->err.fd);
+	if (ch->in)
+		exec_held -= ch->in_len;
+	exec_held -= ch->out.cap + ch->err.cap;
 	mem_free(ch->in);
 	mem_free(ch->out.buf);
 	mem_free(ch->err.buf);
@@ -158,6 +162,10 @@ static int guest_exec(struct call *c, struct exec_args *a)
 	if (nchildren == EXEC_CHILDREN_MAX)
 		return call_error(c, "too many processes whose status has not been read (%d)",
 				  EXEC_CHILDREN_MAX);
+	/* input cannot be cut short like output: refused whole */
+	if ((size_t)inlen > EXEC_TOTAL_MAX - exec_held)
+		return call_error(c, "input-data of %zd bytes: over the %u MiB held for all "
+				  "children (%zu in use)", inlen, EXEC_TOTAL_MAX >> 20, exec_held);
 	/* argv with a spare slot in front, for running a script with sh */
 	argv = mem_alloc((a->arg.n + a->env.n + 5) * sizeof(char *));
 	if (!argv)
@@ -232,8 +240,10 @@ static int guest_exec(struct call *c, struct exec_args *a)
 	if (ch->in_fd >= 0) {
 		ch->in_len = (size_t)inlen;
 		ch->in = mem_alloc(ch->in_len ? ch->in_len : 1);
-		if (ch->in)
+		if (ch->in) {
 			memcpy(ch->in, a->input, ch->in_len);
+			exec_held += ch->in_len;
+		}
 		nonblock(ch->in_fd);
 		if (!ch->in || !ch->in_len)
 			close_fd(&ch->in_fd);
@@ -305,7 +315,10 @@ static int guest_exec_status(struct call *c, struct status_args *a)
 	}
 	/* qemu-ga's key order; data only when the stream gave some, each
 	 * with its truncated flag */
-	bool od = ch->out.captured && ch->out.len, ed = ch->err.captured && ch->err.len;
+	/* a stream with all its output dropped (EXEC_TOTAL_MAX reached) still
+	 * says so: empty data, truncated */
+	bool od = ch->out.captured && (ch->out.len || ch->out.truncated);
+	bool ed = ch->err.captured && (ch->err.len || ch->err.truncated);
 	int m = 0;
 	out_lit(o, "{");
 	if (WIFEXITED(ch->status)) {
@@ -362,7 +375,8 @@ int exec_pollfds(struct pollfd *p, int max)
 	return n;
 }
 
-/* Keep up to EXEC_OUTPUT_MAX; read and drop the rest so the child goes on. */
+/* Keep up to EXEC_OUTPUT_MAX, and all children's buffers within
+ * EXEC_TOTAL_MAX; read and drop the rest so the child goes on. */
 static void drain(struct stream *s)
 {
 	static unsigned char scrap[EXEC_READ_STEP];
@@ -375,9 +389,11 @@ static void drain(struct stream *s)
 				size_t cap = s->cap ? s->cap * 2 : EXEC_READ_STEP;
 				if (cap > EXEC_OUTPUT_MAX)
 					cap = EXEC_OUTPUT_MAX;
-				unsigned char *nb = mem_realloc(s->buf, cap);
+				unsigned char *nb = cap - s->cap > EXEC_TOTAL_MAX - exec_held ? NULL :
+						    mem_realloc(s->buf, cap);
 				if (nb) {
 					s->buf = nb;
+					exec_held += cap - s->cap;
 					s->cap = cap;
 				}
 			}
@@ -417,6 +433,8 @@ void exec_io(const struct pollfd *p, int n)
 					ch->in_off += (size_t)w;
 				if ((w < 0 && errno != EAGAIN && errno != EINTR) || ch->in_off == ch->in_len) {
 					close_fd(&ch->in_fd);	/* all written, or EPIPE */
+					if (ch->in)
+						exec_held -= ch->in_len;
 					mem_free(ch->in);
 					ch->in = NULL;
 				}

@@ -485,6 +485,37 @@ def pid_reuse_cases(r, b):
         a.stop()
 
 
+def exec_total_cases(r, b):
+    """17 children writing fast: 17 x 16 MiB is over the 256 MiB held for
+    all children together (audit 20, item 13)."""
+    a = Agent(b)
+    q = Session(a)
+    try:
+        idle = a.status('VmRSS:')
+        pids = [ret(q('guest-exec', path='/bin/cat', arg=['/dev/zero'], capture_output=True))['pid']
+                for _ in range(17)]
+        time.sleep(4)
+        rss = a.status('VmRSS:')
+        fast = pings_fast(q)
+        rep = q('guest-exec', path='/bin/cat', input_data=b64(b'x' * 1024))
+        r.check('output holding the whole total: an exec with input-data is refused',
+                err(rep) == 'input-data of 1024 bytes: over the 256 MiB held for all children '
+                '(268435456 in use)', rep)
+        for p in pids:
+            os.kill(p, signal.SIGKILL)
+        done = [ret(wait_exit(q, p)) for p in pids]
+        kept = sum(len(s.get('out-data', '')) * 3 // 4 for s in done)
+        r.check('17 children of endless output: at most 256 MiB kept in all, the rest '
+                'marked truncated, the agent answers',
+                240 << 20 <= kept <= (256 << 20) + 64 and all(s.get('out-truncated') for s in done) and
+                rss - idle < 300 << 10 and fast, (kept >> 20, (rss - idle) >> 10))
+        r.check('statuses read: input-data accepted again',
+                ret(q('guest-exec', path='/bin/cat', input_data=b64(b'x' * 1024))) is not None)
+    finally:
+        q.close()
+        a.stop()
+
+
 def main():
     args = sys.argv[1:]
     b = os.path.abspath(args[0] if args else './tinyqga')
@@ -498,6 +529,7 @@ def main():
             print('SKIP helpers: a fake chpasswd needs root (guest-set-user-password) and /usr/bin/python3')
         limits_cases(r, b)
         pid_reuse_cases(r, b)
+        exec_total_cases(r, b)
     except Exception:           # a crash is a failure, not a hang
         import traceback
         r.check('suite ran to the end', False, traceback.format_exc().replace('\n', ' | '))
