@@ -20,10 +20,15 @@
  *    even when LISTEN_PID is not ours.
  *  - a listener that reports a hang-up or error (shut down by another
  *    holder of the socket) is a failed channel, not a busy loop.
+ *  - a unix socket is bound to a temporary name beside the path and
+ *    renamed onto it after listen(): once the path exists it accepts, so
+ *    whoever waits for the path (a unit, a script) never connects into
+ *    the gap and gets "connection refused".
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
+#include <stdio.h>	/* rename */
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
@@ -150,6 +155,18 @@ static int parse_vsock(const char *s, struct sockaddr_vm *a)
 	return 0;
 }
 
+/* Where to bind before the rename: ".NAME.PID" beside the path, or the
+ * path itself when that name would not fit in sun_path. */
+static void bind_name(char *out, size_t size, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	size_t dir = slash ? (size_t)(slash - path) + 1 : 0;
+	size_t n = fmt(out, size, "%.*s.%s.%ld", (int)dir, path, path + dir, (long)getpid());
+
+	if (n >= size)
+		fmt(out, size, "%s", path);
+}
+
 static int open_listener(struct port *p)
 {
 	struct sockaddr_un un = { .sun_family = AF_UNIX };
@@ -164,9 +181,10 @@ static int open_listener(struct port *p)
 			errno = ENAMETOOLONG;
 			return -1;
 		}
-		strcpy(un.sun_path, p->path);
+		bind_name(un.sun_path, sizeof(un.sun_path), p->path);
 		sa = (struct sockaddr *)&un;
 		len = sizeof(un);
+		unlink(un.sun_path);
 		unlink(p->path);	/* as qemu-ga: replace what is there */
 	} else {
 		if (parse_vsock(p->path, &vm) < 0) {
@@ -183,8 +201,12 @@ static int open_listener(struct port *p)
 	old = umask(0177);
 	rc = bind(fd, sa, len);
 	umask(old);
-	if (rc < 0 || listen(fd, 1) < 0) {
+	if (rc < 0 || listen(fd, 1) < 0 ||
+	    (sa == (struct sockaddr *)&un && strcmp(un.sun_path, p->path) &&
+	     rename(un.sun_path, p->path) < 0)) {
 		int e = errno;
+		if (rc == 0 && sa == (struct sockaddr *)&un)
+			unlink(un.sun_path);
 		close(fd);
 		errno = e;
 		return -1;
