@@ -293,9 +293,10 @@ def foreground(r, b):
     sock = d + '/s'
     p = subprocess.Popen([b, '-m', 'unix-listen', '-p', sock, '-t', 'rel/state'], cwd=d,
                          stderr=subprocess.PIPE)
-    wait_for(lambda: os.path.exists(sock))
+    # the state directory is made after the channel opens: ready is a reply
+    ready = wait_for(lambda: os.path.exists(sock)) and ask(sock) == OK
     r.check('relative state directory created from the start directory',
-            os.path.isdir(d + '/rel/state') and ask(sock) == OK)
+            ready and os.path.isdir(d + '/rel/state'), (ready, os.listdir(d)))
     r.check('no pid file without -d', not os.path.exists('/var/run/qemu-ga.pid') or
             int(open('/var/run/qemu-ga.pid').read() or 0) != p.pid)
     p.send_signal(signal.SIGTERM)
