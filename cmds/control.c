@@ -12,12 +12,12 @@
 #include <unistd.h>
 #include <linux/rtc.h>
 
-#include "../agent.h"
-#include "../caltime.h"
-#include "../fmt.h"
-#include "../helper.h"
-#include "../log.h"
-#include "../sysread.h"
+#include "agent.h"
+#include "caltime.h"
+#include "fmt.h"
+#include "helper.h"
+#include "log.h"
+#include "sysread.h"
 
 #define RTC_DEV "/dev/rtc0"
 

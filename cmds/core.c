@@ -3,9 +3,9 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "../agent.h"
-#include "../log.h"
-#include "../options.h"
+#include "agent.h"
+#include "log.h"
+#include "options.h"
 
 struct sync_args { int64_t id; };
 

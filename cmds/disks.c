@@ -13,10 +13,10 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include "../agent.h"
-#include "../fmt.h"
-#include "../mounts.h"
-#include "../sysread.h"
+#include "agent.h"
+#include "fmt.h"
+#include "mounts.h"
+#include "sysread.h"
 
 #define MAX_DISK_ADDRS 64	/* disks under one filesystem (md, dm) */
 #define MAX_DISK_DEPTH 8	/* dm on md on ... */

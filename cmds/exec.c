@@ -22,14 +22,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../agent.h"
-#include "../b64.h"
-#include "../exec.h"
-#include "../fmt.h"
-#include "../helper.h"
-#include "../log.h"
-#include "../mem.h"
-#include "../options.h"
+#include "agent.h"
+#include "b64.h"
+#include "exec.h"
+#include "fmt.h"
+#include "helper.h"
+#include "log.h"
+#include "mem.h"
+#include "options.h"
 
 #define EXEC_READ_STEP 65536
 

@@ -24,13 +24,13 @@
 #include <unistd.h>
 #include <linux/major.h>
 
-#include "../agent.h"
-#include "../b64.h"
-#include "../log.h"
-#include "../mem.h"
-#include "../options.h"
-#include "../state.h"
-#include "../sysread.h"
+#include "agent.h"
+#include "b64.h"
+#include "log.h"
+#include "mem.h"
+#include "options.h"
+#include "state.h"
+#include "sysread.h"
 
 /* Offsets past 4 GiB (guest-file-seek, sparse images) need a 64-bit off_t:
  * musl's always is, glibc's on 32-bit only with _FILE_OFFSET_BITS=64

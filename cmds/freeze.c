@@ -21,14 +21,14 @@
 
 #include <sys/stat.h>
 
-#include "../agent.h"
-#include "../fmt.h"
-#include "../freeze.h"
-#include "../helper.h"
-#include "../log.h"
-#include "../mounts.h"
-#include "../options.h"
-#include "../state.h"
+#include "agent.h"
+#include "fmt.h"
+#include "freeze.h"
+#include "helper.h"
+#include "log.h"
+#include "mounts.h"
+#include "options.h"
+#include "state.h"
 
 #define FROZEN_FILE "qga.state.isfrozen"
 

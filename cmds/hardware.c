@@ -7,9 +7,9 @@
 #include <sys/auxv.h>
 #include <unistd.h>
 
-#include "../agent.h"
-#include "../fmt.h"
-#include "../sysread.h"
+#include "agent.h"
+#include "fmt.h"
+#include "sysread.h"
 
 #define CPU_DIR "/sys/devices/system/cpu"
 #define MEM_DIR "/sys/devices/system/memory"

@@ -12,9 +12,9 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
-#include "../agent.h"
-#include "../fmt.h"
-#include "../sysread.h"
+#include "agent.h"
+#include "fmt.h"
+#include "sysread.h"
 
 #define MAX_IFACES 1024		/* interfaces reported; more are left out */
 #define MAX_ADDRS 4096		/* addresses reported */

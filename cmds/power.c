@@ -29,13 +29,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../agent.h"
-#include "../helper.h"
-#include "../log.h"
-#include "../options.h"
-#include "../power.h"
-#include "../sysread.h"
-#include "../fmt.h"
+#include "agent.h"
+#include "helper.h"
+#include "log.h"
+#include "options.h"
+#include "power.h"
+#include "sysread.h"
+#include "fmt.h"
 
 /* How long a shutdown program that exited 0 has to bring the machine
  * down before the agent does it.  Orderly paths stop the agent well

@@ -11,9 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../agent.h"
-#include "../num.h"
-#include "../sysread.h"
+#include "agent.h"
+#include "num.h"
+#include "sysread.h"
 
 /* Nanoseconds, from microseconds as qemu-ga (g_get_real_time). */
 static int guest_get_time(struct call *c)

@@ -27,15 +27,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../agent.h"
-#include "../b64.h"
-#include "../fmt.h"
-#include "../helper.h"
-#include "../log.h"
-#include "../mem.h"
-#include "../options.h"
-#include "../sha512crypt.h"
-#include "../sysread.h"
+#include "agent.h"
+#include "b64.h"
+#include "fmt.h"
+#include "helper.h"
+#include "log.h"
+#include "mem.h"
+#include "options.h"
+#include "sha512crypt.h"
+#include "sysread.h"
 
 #define KEYS_FILE_MAX (1 << 20)		/* authorized_keys read at most */
 #define ACCOUNT_FILE_MAX (4 << 20)	/* /etc/shadow or /etc/passwd rewritten at most */

@@ -9,11 +9,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "../caltime.h"
-#include "../fmt.h"
-#include "../json.h"
-#include "../num.h"
-#include "../options.h"
+#include "caltime.h"
+#include "fmt.h"
+#include "json.h"
+#include "num.h"
+#include "options.h"
 
 static int passed, failed;
 

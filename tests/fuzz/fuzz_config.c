@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../cli.h"
-#include "../../options.h"
+#include "cli.h"
+#include "options.h"
 
 #define FUZZ_ARGV_MAX 64
 

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../json.h"
-#include "../../options.h"
+#include "json.h"
+#include "options.h"
 
 struct mem {
 	unsigned char p[1 << 20];

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../agent.h"
-#include "../../json.h"
-#include "../../options.h"
+#include "agent.h"
+#include "json.h"
+#include "options.h"
 
 bool fuzz_may_run(const char *name);
 
