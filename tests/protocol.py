@@ -16,6 +16,7 @@ N times and leaves out the resident-memory bounds, which an instrumented
 agent cannot meet.
 Python 3 standard library only.
 """
+import json
 import os
 import select
 import signal
@@ -682,6 +683,31 @@ def cli_cases(run, binary):
         a.stop()
 
 
+def large_file_cases(run, binary):
+    """Offsets past 4 GiB: on 32-bit builds (i686, armhf under qemu-user in
+    tests/cross) an off_t of 32 bits would land a seek to 2^32 + 5 at 5."""
+    a = Agent(binary)
+    path = os.path.join(a.dir, 'sparse')
+    far = (1 << 32) + 5
+    try:
+        def ask(cmd, **args):
+            req = {'execute': cmd, 'arguments': args} if args else {'execute': cmd}
+            return json.loads(a.exchange(json.dumps(req).encode()).decode() or 'null')
+        h = ask('guest-file-open', path=path, mode='w+')['return']
+        seek = ask('guest-file-seek', handle=h, offset=far, whence='set')
+        ask('guest-file-write', handle=h, **{'buf-b64': 'eA=='})
+        back = ask('guest-file-seek', handle=h, offset=-1, whence='cur')
+        read = ask('guest-file-read', handle=h, count=1)
+        ask('guest-file-close', handle=h)
+        size = os.path.getsize(path)
+        run.check('seek past 4 GiB: lands there, writes there, reads back',
+                  seek == {'return': {'position': far, 'eof': False}} and size == far + 1 and
+                  back.get('return', {}).get('position') == far and
+                  read.get('return', {}).get('buf-b64') == 'eA==', (seek, size, back, read))
+    finally:
+        a.stop()
+
+
 def main():
     args = sys.argv[1:]
     binary = os.path.abspath(args.pop(0)) if args and not args[0].startswith('-') else './tinyqga'
@@ -703,6 +729,7 @@ def main():
         serial_cases(run, binary)
         serial_eio_cases(run, binary)
         cli_cases(run, binary)
+        large_file_cases(run, binary)
     print('%d passed, %d failed' % (run.passed, run.failed))
     return 1 if run.failed else 0
 
