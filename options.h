@@ -10,6 +10,8 @@
 #ifndef TINYQGA_OPTIONS_H
 #define TINYQGA_OPTIONS_H
 
+/* tinyqga's own version (-V's second line, -h, packages).  What hosts see
+ * in guest-info is QGA_VERSION, the qemu-ga one, set by make (config.h). */
 #define TINYQGA_VERSION "0.1.0"
 
 /* JSON limits per top-level value, as qobject/json-streamer.c. */

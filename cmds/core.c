@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "config.h"
 #include "log.h"
 #include "options.h"
 
@@ -41,14 +42,15 @@ static int guest_ping(struct call *c)
 }
 QGA_COMMAND0(3, guest_ping, "guest-ping", CMD_FREEZE_SAFE);
 
-/* Keys in qemu-ga's order (its QDict hash order), newest command first. */
+/* Keys in qemu-ga's order (its QDict hash order), newest command first.
+ * The version is the qemu-ga one hosts compare against (make QGA_VERSION=). */
 static int guest_info(struct call *c)
 {
 	struct out *o = c->out;
 	size_t i = command_count();
 
 	reply_begin(c);
-	out_lit(o, "{\"version\": \"" TINYQGA_VERSION "\", \"supported_commands\": [");
+	out_lit(o, "{\"version\": \"" QGA_VERSION "\", \"supported_commands\": [");
 	while (i--) {
 		const struct command *cmd = command_at(i);
 		out_lit(o, command_enabled(i) ? "{\"enabled\": true, \"name\": \"" :

@@ -17,6 +17,7 @@
 
 #include "agent.h"
 #include "cli.h"
+#include "config.h"
 #include "fmt.h"
 #include "mem.h"
 #include "options.h"
@@ -415,7 +416,7 @@ static int conf_parse(struct config *c, const char *path, char *buf, size_t len)
 static void usage(const char *argv0)
 {
 	fmt_fd(1, "Usage: %s [-m <method> -p <path>] [<options>]\n"
-	       "tinyqga " TINYQGA_VERSION ", a QEMU Guest Agent\n\n"
+	       "tinyqga " TINYQGA_VERSION ", a QEMU Guest Agent (as qemu-ga " QGA_VERSION ")\n\n"
 	       "  -c, --config      use this configuration file (default is\n"
 	       "                    " DEFAULT_CONFIG ", or $QGA_CONF)\n"
 	       "  -m, --method      transport method: one of unix-listen, virtio-serial,\n"
@@ -601,7 +602,9 @@ int cli_parse_text(struct config *c, int argc, char **argv, const char *name,
 			break;
 		case 'c': break;
 		case 'V':
-			fmt_fd(1, "QEMU Guest Agent %s\n", TINYQGA_VERSION);
+			/* qemu-ga's line first, for scripts that read it */
+			fmt_fd(1, "QEMU Guest Agent " QGA_VERSION "\n"
+				  "tinyqga " TINYQGA_VERSION "\n");
 			return 0;
 		case 'h':
 			usage(argv[0]);
