@@ -53,13 +53,11 @@ static void serve_bytes(struct json_stream *js, struct out *o,
 	json_done(js);
 }
 
-/* Returns 0 on SIGTERM/SIGINT; 1 if the channel failed and may not be
- * reopened (no -r), after closing it. */
-static int serve_loop(struct port *p, int sfd, bool retry, struct json_stream *js)
+/* Returns 0 on SIGTERM/SIGINT; 1 if the channel is gone for good. */
+static int serve_loop(struct port *p, int sfd, struct json_stream *js)
 {
 	static unsigned char in[READ_CHUNK];
 	struct out *o = &reply_buf.o;
-	int backoff = RETRY_FIRST_MS;
 
 	o->sink = sink_to_port;
 	o->ctx = p;
@@ -67,10 +65,7 @@ static int serve_loop(struct port *p, int sfd, bool retry, struct json_stream *j
 	for (;;) {
 		/* the signals, the channel, then children's pipes */
 		static struct pollfd pfd[2 + POLL_CHILD_FDS];
-		/* a hung-up serial line is reopened by port_ready(); a failed
-		 * one (read error) like any other channel, with the backoff */
-		bool down = p->fd < 0 && p->lfd < 0 && (p->method != PORT_ISA || p->failed);
-		int timeout = down ? backoff : port_want(p, &pfd[1]);
+		int timeout = port_want(p, &pfd[1]);
 		int n, nchild = 0;
 #if HAVE_FREEZE
 		int thaw_in = freeze_timeout_ms();
@@ -84,8 +79,6 @@ static int serve_loop(struct port *p, int sfd, bool retry, struct json_stream *j
 #endif
 
 		pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
-		if (down)
-			pfd[1].fd = -1;
 #if HAVE_EXEC
 		nchild = exec_pollfds(pfd + 2, POLL_CHILD_FDS);
 #endif
@@ -122,18 +115,6 @@ static int serve_loop(struct port *p, int sfd, bool retry, struct json_stream *j
 #if HAVE_POWER
 		power_grace_check();
 #endif
-		if (down) {
-			if (n != 0)
-				continue;
-			if (port_open(p) == 0) {
-				log_msg(LOG_MESSAGE, "channel %s reopened", p->path);
-				backoff = RETRY_FIRST_MS;
-				json_stream_reset(js);
-			} else if ((backoff *= 2) > RETRY_MAX_MS) {
-				backoff = RETRY_MAX_MS;
-			}
-			continue;
-		}
 		if (n > 0 && !pfd[1].revents && !pfd[0].revents)
 			continue;	/* only children's pipes moved */
 		switch (port_ready(p, n > 0 ? pfd[1].revents : 0)) {
@@ -147,32 +128,21 @@ static int serve_loop(struct port *p, int sfd, bool retry, struct json_stream *j
 			serve_bytes(js, o, in, (size_t)port_read(p, in, sizeof(in)));
 			out_flush(o);
 			break;
-		case PORT_FAILED:
-			port_close(p);
-			if (p->inherited) {	/* no path to open again: systemd's */
-				log_error("channel %s failed; inherited from systemd, "
-					  "it cannot be reopened", p->path);
-				return 1;
-			}
-			if (!retry) {
-				log_error("channel %s failed", p->path);
-				return 1;
-			}
-			log_msg(LOG_WARNING, "agent stopped unexpectedly, restarting...");
-			break;
+		case PORT_GONE:
+			return 1;
 		case PORT_IDLE:
 			break;
 		}
 	}
 }
 
-static int serve(struct port *p, int sfd, bool retry)
+static int serve(struct port *p, int sfd)
 {
 	struct json_stream js;
 	int rc;
 
 	json_stream_init(&js);
-	rc = serve_loop(p, sfd, retry, &js);
+	rc = serve_loop(p, sfd, &js);
 	json_stream_free(&js);	/* leak checkers see a clean exit */
 	return rc;
 }
@@ -207,7 +177,7 @@ int main(int argc, char **argv)
 		port.method = (enum port_method)m;
 		port.path = cfg.path ? cfg.path : port_default_path(port.method);
 	}
-	port.watch = cfg.retry_path && !inherited;
+	port.retry = cfg.retry_path;
 	port.peers = (struct port_peers){ &cfg.peer_cids, &cfg.peer_uids, &cfg.peer_gids };
 	if (!port.path) {
 		fmt_fd(2, "critical: must specify a path for this channel\n");
@@ -264,7 +234,7 @@ int main(int argc, char **argv)
 	if (cfg.daemonize)
 		daemonize();
 	log_debug("tinyqga %s serving %s on %s", TINYQGA_VERSION, cfg.method, port.path);
-	rc = serve(&port, sfd, cfg.retry_path);
+	rc = serve(&port, sfd);
 	port_close(&port);
 	pidfile_remove();
 	/* as qemu-ga: a channel that fails without -r ends the agent, status 0 */

@@ -45,6 +45,8 @@
 #include "options.h"
 #include "port.h"
 
+static long now_ms(void);
+
 static const char *const method_names[] = {
 	[PORT_VIRTIO] = "virtio-serial", [PORT_ISA] = "isa-serial",
 	[PORT_UNIX] = "unix-listen", [PORT_VSOCK] = "vsock-listen",
@@ -122,7 +124,7 @@ static int open_device(struct port *p)
 		p->ino = st.st_ino;
 	}
 	p->fd = fd;
-	p->absent = false;
+	p->state = PORT_CONNECTED;
 	p->reopened = true;	/* input is flushed on the first open only */
 	return 0;
 }
@@ -217,6 +219,7 @@ static int open_listener(struct port *p)
 		p->ino = st.st_ino;
 	}
 	p->lfd = fd;
+	p->state = PORT_LISTENING;
 	return 0;
 }
 
@@ -306,9 +309,18 @@ int port_inherit(struct port *p)
 	p->inherited = true;
 	p->lfd = fd;
 	p->fd = -1;
+	p->state = PORT_LISTENING;
 	name_listener(p, fd);
 	p->path = p->name;
 	return 1;
+}
+
+/* Open again at wake_at, after `backoff` ms. */
+static void retry_after(struct port *p, int backoff)
+{
+	p->state = PORT_RETRY_WAIT;
+	p->backoff = backoff;
+	p->wake_at = now_ms() + backoff;
 }
 
 int port_open(struct port *p)
@@ -316,11 +328,11 @@ int port_open(struct port *p)
 	int rc;
 
 	p->fd = -1;
-	p->absent = p->drop = p->failed = false;
-	p->accept_pause = 0;
 	if (p->inherited) {	/* systemd's: taken once, gone once closed */
-		if (p->lfd >= 0)
+		if (p->lfd >= 0) {
+			p->state = PORT_LISTENING;
 			return 0;
+		}
 		errno = EBADF;
 		return -1;
 	}
@@ -329,15 +341,18 @@ int port_open(struct port *p)
 		rc = open_listener(p);
 	else
 		rc = open_device(p);
+	if (rc < 0)
+		retry_after(p, RETRY_FIRST_MS);
 	return rc;
 }
 
+/* A socket client leaves: the listener waits for the next. */
 static void close_client(struct port *p)
 {
 	if (p->fd >= 0)
 		close(p->fd);
 	p->fd = -1;
-	p->drop = false;
+	p->state = PORT_LISTENING;
 }
 
 void port_close(struct port *p)
@@ -346,30 +361,40 @@ void port_close(struct port *p)
 	if (p->lfd >= 0)
 		close(p->lfd);
 	p->lfd = -1;
+	p->state = PORT_CLOSED;
 }
-
-static long now_ms(void);
 
 int port_want(struct port *p, struct pollfd *pfd)
 {
-	pfd->events = POLLIN;
-	pfd->revents = 0;
-	if (p->drop)
-		close_client(p);
-	if (p->lfd >= 0 && p->fd < 0 && p->accept_pause) {
-		long left = p->accept_pause - now_ms();
-		if (left > 0) {
-			pfd->fd = -1;
+	/* -r: now and then, port_ready() checks that the path is ours */
+	int watch = p->retry && !p->inherited ? HOST_ABSENT_RECHECK_MS : -1;
+	long left;
+
+	*pfd = (struct pollfd){ .fd = -1, .events = POLLIN };
+	switch (p->state) {
+	case PORT_ACCEPT_PAUSED:
+		if ((left = p->wake_at - now_ms()) > 0)
 			return (int)left;
-		}
-		p->accept_pause = 0;
+		p->state = PORT_LISTENING;
+		/* fall through */
+	case PORT_LISTENING:
+		pfd->fd = p->lfd;
+		return watch;
+	case PORT_CONNECTED:
+		pfd->fd = p->fd;
+		return watch;
+	case PORT_HOST_ABSENT:
+	case PORT_HUNG_UP:
+		return HOST_ABSENT_RECHECK_MS;
+	case PORT_RETRY_WAIT:
+		left = p->wake_at - now_ms();
+		return left > 0 ? (int)left : 0;
+	case PORT_BROKEN:
+		return 0;
+	case PORT_CLOSED:
+		break;
 	}
-	if (p->lfd >= 0) {
-		pfd->fd = p->fd >= 0 ? p->fd : p->lfd;
-		return p->watch ? HOST_ABSENT_RECHECK_MS : -1;
-	}
-	pfd->fd = p->absent ? -1 : p->fd;
-	return p->absent || p->fd < 0 || p->watch ? HOST_ABSENT_RECHECK_MS : -1;
+	return -1;
 }
 
 /* Does the path still name what we opened?  A removed socket file or an
@@ -403,7 +428,7 @@ static bool host_present(int fd)
  * parse, both of which guest-sync and 0xFF are there to skip. */
 static void host_left(struct port *p)
 {
-	p->absent = true;
+	p->state = PORT_HOST_ABSENT;
 }
 
 static bool listed(const struct idlist *l, uint32_t id)
@@ -444,78 +469,129 @@ static bool unix_peer_trusted(const struct port *p, int fd)
 	return false;
 }
 
-/* A new client on the listening socket, or -1 (none, or refused). */
-static int accept_peer(struct port *p)
+/* The channel failed: open it again later (-r), or give up. */
+static enum port_event fail(struct port *p)
+{
+	port_close(p);
+	if (p->inherited) {	/* no path to open again: systemd's */
+		log_error("channel %s failed; inherited from systemd, "
+			  "it cannot be reopened", p->path);
+		return PORT_GONE;
+	}
+	if (!p->retry) {
+		log_error("channel %s failed", p->path);
+		return PORT_GONE;
+	}
+	log_msg(LOG_WARNING, "agent stopped unexpectedly, restarting...");
+	retry_after(p, RETRY_FIRST_MS);
+	return PORT_IDLE;
+}
+
+/* RETRY_WAIT: once wake_at has come, try again; wait twice as long on
+ * failure, up to RETRY_MAX_MS. */
+static enum port_event retry_open(struct port *p)
+{
+	int backoff = p->backoff;
+
+	if (now_ms() < p->wake_at)
+		return PORT_IDLE;
+	if (port_open(p) == 0) {
+		log_msg(LOG_MESSAGE, "channel %s reopened", p->path);
+		return PORT_NEW_PEER;
+	}
+	retry_after(p, backoff > RETRY_MAX_MS / 2 ? RETRY_MAX_MS : 2 * backoff);
+	return PORT_IDLE;
+}
+
+/* A new client on the listening socket, if one came and may stay. */
+static enum port_event accept_peer(struct port *p)
 {
 	struct sockaddr_vm vm;
 	socklen_t len = sizeof(vm);
 	int fd = accept4(p->lfd, (struct sockaddr *)&vm, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 	if (fd < 0) {
-		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
-			p->accept_pause = now_ms() + ACCEPT_BACKOFF_MS;
-		else if (errno == ENOTSOCK || errno == EBADF || errno == EINVAL)
-			p->failed = true;	/* not a listener: never will be */
-		return -1;
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+			p->state = PORT_ACCEPT_PAUSED;
+			p->wake_at = now_ms() + ACCEPT_BACKOFF_MS;
+		} else if (errno == ENOTSOCK || errno == EBADF || errno == EINVAL) {
+			return fail(p);	/* not a listener: never will be */
+		}
+		return PORT_IDLE;
 	}
-	if (p->method == PORT_VSOCK ? vsock_peer_trusted(p, &vm) : unix_peer_trusted(p, fd))
-		return fd;
+	if (p->method == PORT_VSOCK ? vsock_peer_trusted(p, &vm) : unix_peer_trusted(p, fd)) {
+		p->fd = fd;
+		p->state = PORT_CONNECTED;
+		return PORT_NEW_PEER;
+	}
 	close(fd);
-	return -1;
+	return PORT_IDLE;
 }
 
-enum port_ready port_ready(struct port *p, short revents)
+enum port_event port_ready(struct port *p, short revents)
 {
-	if (p->failed)
-		return PORT_FAILED;
-	if (!revents && (p->watch || p->absent) && (p->fd >= 0 || p->lfd >= 0) &&
-	    !path_is_ours(p))
-		return PORT_FAILED;
-	if (p->lfd >= 0) {
-		if (p->fd >= 0)
-			return revents ? PORT_DATA : PORT_IDLE;
+	switch (p->state) {
+	case PORT_CLOSED:
+		return PORT_IDLE;
+	case PORT_BROKEN:
+		return fail(p);
+	case PORT_RETRY_WAIT:
+		return retry_open(p);
+	case PORT_HUNG_UP:	/* a serial line: open it again */
+		return open_device(p) == 0 ? PORT_NEW_PEER : fail(p);
+	default:		/* something open: is it still ours? */
+		if (!revents && (p->retry || p->state == PORT_HOST_ABSENT) && !path_is_ours(p))
+			return fail(p);
+		break;
+	}
+	switch (p->state) {
+	case PORT_LISTENING:
 		if (!revents)
 			return PORT_IDLE;
 		/* a listener shut down (by another holder of an inherited
 		 * one, say) reports POLLHUP for ever and accepts nothing */
 		if (revents & (POLLHUP | POLLERR | POLLNVAL))
-			return PORT_FAILED;
-		p->fd = accept_peer(p);
-		return p->fd >= 0 ? PORT_NEW_PEER : p->failed ? PORT_FAILED : PORT_IDLE;
-	}
-	if (p->fd < 0) {	/* a hung-up serial line: open it again */
-		p->reopened = true;
-		return open_device(p) == 0 ? PORT_NEW_PEER : PORT_FAILED;
-	}
-	if (p->absent) {	/* woken by SIGIO or the re-check timer */
+			return fail(p);
+		return accept_peer(p);
+	case PORT_HOST_ABSENT:	/* woken by SIGIO or the re-check timer */
 		if (!host_present(p->fd))
 			return PORT_IDLE;
-		p->absent = false;
+		p->state = PORT_CONNECTED;
 		return PORT_NEW_PEER;
-	}
-	if (revents & POLLNVAL)
-		return PORT_FAILED;
-	if (p->method == PORT_VIRTIO && (revents & (POLLHUP | POLLERR))) {
-		host_left(p);
+	case PORT_CONNECTED:
+		if (p->lfd >= 0)
+			return revents ? PORT_DATA : PORT_IDLE;
+		if (revents & POLLNVAL)
+			return fail(p);
+		if (p->method == PORT_VIRTIO && (revents & (POLLHUP | POLLERR))) {
+			host_left(p);
+			return PORT_IDLE;
+		}
+		return revents ? PORT_DATA : PORT_IDLE;
+	default:		/* ACCEPT_PAUSED: port_want() ends it */
 		return PORT_IDLE;
 	}
-	return revents ? PORT_DATA : PORT_IDLE;
 }
 
 /* The peer is gone: forget it until a new one comes. */
 static void peer_gone(struct port *p)
 {
-	if (p->lfd >= 0 || p->method == PORT_ISA)
+	if (p->lfd >= 0) {
 		close_client(p);
-	else
+	} else if (p->method == PORT_ISA) {
+		close(p->fd);
+		p->fd = -1;
+		p->state = PORT_HUNG_UP;
+	} else {
 		host_left(p);
+	}
 }
 
 ssize_t port_read(struct port *p, void *buf, size_t n)
 {
 	ssize_t r;
 
-	if (p->fd < 0 || p->absent)
+	if (p->state != PORT_CONNECTED)
 		return 0;
 	do
 		r = read(p->fd, buf, n);
@@ -527,7 +603,7 @@ ssize_t port_read(struct port *p, void *buf, size_t n)
 	if (r == 0 || p->lfd >= 0)
 		peer_gone(p);	/* end of file, or a socket client's error */
 	else
-		p->failed = true;	/* a device error, e.g. ENODEV */
+		p->state = PORT_BROKEN;	/* a device error, e.g. ENODEV */
 	return 0;
 }
 
@@ -545,7 +621,7 @@ int port_write(struct port *p, const void *buf, size_t n)
 	long deadline = now_ms() + OUT_STALL_MS;
 
 	while (n) {
-		if (p->fd < 0 || p->absent || p->drop)
+		if (p->state != PORT_CONNECTED)
 			return -1;
 		ssize_t w = write(p->fd, s, n);
 		if (w > 0) {
@@ -563,9 +639,10 @@ int port_write(struct port *p, const void *buf, size_t n)
 		struct pollfd q = { .fd = p->fd, .events = POLLOUT };
 		long left = deadline - now_ms();
 		if (left <= 0 || poll(&q, 1, (int)left) == 0) {
-			/* a host that stopped reading: give up this reply */
+			/* a host that stopped reading: give up this reply,
+			 * and a socket client with it */
 			if (p->lfd >= 0)
-				p->drop = true;
+				close_client(p);
 			return -1;
 		}
 		if ((q.revents & (POLLHUP | POLLERR)) && !(q.revents & POLLOUT)) {

@@ -26,20 +26,38 @@ struct port_peers {
 	const struct idlist *cids, *uids, *gids;
 };
 
+/* Where the channel stands.  Only port.c moves it; the loop asks
+ * port_want() what to wait on and port_ready() what happened. */
+enum port_state {
+	PORT_CLOSED,		/* nothing open */
+	PORT_LISTENING,		/* a listener waits for a client */
+	PORT_ACCEPT_PAUSED,	/* accept4 ran out of resources: listen again
+				 * at wake_at */
+	PORT_CONNECTED,		/* a client, or the device with its host */
+	PORT_HOST_ABSENT,	/* virtio with no host on the far side: SIGIO or
+				 * the re-check says when one is back */
+	PORT_HUNG_UP,		/* a serial line at end of file: opened again at
+				 * the next wake-up */
+	PORT_BROKEN,		/* failed (device error, unusable listener):
+				 * reopened later (-r) or given up at once */
+	PORT_RETRY_WAIT,	/* -r: opened again at wake_at, backing off */
+};
+
 struct port {
+	/* the caller's, set before port_open() */
 	enum port_method method;
 	const char *path;
+	bool retry;		/* -r: watch the path, reopen a failed channel */
+	struct port_peers peers;	/* NULL lists: the defaults only */
+	/* port.c's own */
+	enum port_state state;
 	int lfd;		/* listening socket, or -1 */
 	int fd;			/* the connected channel, or -1 */
-	bool absent;		/* no host on the far side: wait, don't poll */
-	bool drop;		/* close this client once its reply is done */
-	bool failed;		/* the channel itself is gone or broken */
-	bool watch;		/* -r: check now and then that the path is ours */
-	bool reopened;		/* a serial line opened again after a hangup */
-	long accept_pause;	/* accept4 out of resources: not before this (ms) */
+	long wake_at;		/* ACCEPT_PAUSED, RETRY_WAIT: until then (ms) */
+	int backoff;		/* RETRY_WAIT: the wait before the next attempt */
+	bool reopened;		/* a serial line opened before: keep its input */
 	dev_t dev;		/* what the path named when opened */
 	ino_t ino;
-	struct port_peers peers;	/* NULL lists: the defaults only */
 	bool inherited;		/* lfd came from systemd: no path to bind,
 				 * watch, reopen or unlink */
 	char name[PORT_NAME_MAX];	/* an inherited socket's address */
@@ -59,8 +77,10 @@ const char *port_default_path(enum port_method m);
  * one line on stderr. */
 int port_inherit(struct port *p);
 
-/* 0, or -1 with errno set and a message on stderr.  An inherited listener
- * is only taken again, never reopened once closed (EBADF). */
+/* 0, or -1 with errno set and a message on stderr; then the port waits
+ * to be opened again (RETRY_WAIT), which port_ready() does under -r.  An
+ * inherited listener is only taken again, never reopened once closed
+ * (EBADF). */
 int port_open(struct port *p);
 void port_close(struct port *p);
 
@@ -68,14 +88,17 @@ void port_close(struct port *p);
  * the poll timeout in ms, -1 for none. */
 int port_want(struct port *p, struct pollfd *pfd);
 
-enum port_ready { PORT_IDLE, PORT_DATA, PORT_NEW_PEER, PORT_FAILED };
+enum port_event { PORT_IDLE, PORT_DATA, PORT_NEW_PEER, PORT_GONE };
 
-/* After poll (revents, 0 on timeout or wake-up): PORT_NEW_PEER when a new
- * client or a returning host starts a fresh conversation, PORT_DATA when
- * port_read() has something, PORT_FAILED when the channel is gone (device
- * unplugged, socket path removed, hard I/O error): close and reopen it, or
- * give up. */
-enum port_ready port_ready(struct port *p, short revents);
+/* After every wake-up of the loop: revents for the pollfd port_want()
+ * filled, 0 on a timeout or another wake-up (a signal).  PORT_NEW_PEER
+ * when a new client, a returning host or a reopened channel starts a
+ * fresh conversation, PORT_DATA when port_read() has something,
+ * PORT_GONE when the channel failed (device unplugged, socket path
+ * removed, hard I/O error) and may not be opened again (no -r, or
+ * systemd's socket), after a line in the log.  A failure under -r is
+ * logged and retried here with a growing backoff. */
+enum port_event port_ready(struct port *p, short revents);
 
 /* >0 bytes read, 0 nothing now (a gone peer is handled inside). */
 ssize_t port_read(struct port *p, void *buf, size_t n);
