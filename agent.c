@@ -53,19 +53,44 @@ static void serve_bytes(struct json_stream *js, struct out *o,
 	json_done(js);
 }
 
+/* The loop's poll slots: the rest are guest-exec children's pipes. */
+enum { SLOT_SIGNALS, SLOT_CHANNEL, SLOT_CHILDREN, SLOTS = SLOT_CHILDREN + POLL_CHILD_FDS };
+
+/* Act on the signals waiting in sfd; false once told to stop. */
+static bool take_signals(int sfd)
+{
+	struct signalfd_siginfo si;
+
+	while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+#if HAVE_FREEZE
+		/* as qemu-ga: frozen, the agent must stay to thaw */
+		if (freeze_is_frozen() && si.ssi_signo != SIGCHLD && si.ssi_signo != SIGIO)
+			continue;
+#endif
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+			return false;
+		if (si.ssi_signo == SIGCHLD) {
+			helper_reap();
+#if HAVE_EXEC
+			exec_reap();
+#endif
+		}
+	}
+	return true;
+}
+
 /* Returns 0 on SIGTERM/SIGINT; 1 if the channel is gone for good. */
 static int serve_loop(struct port *p, int sfd, struct json_stream *js)
 {
 	static unsigned char in[READ_CHUNK];
+	static struct pollfd pfd[SLOTS];
 	struct out *o = &reply_buf.o;
 
 	o->sink = sink_to_port;
 	o->ctx = p;
 	o->cap = OUT_BUF_SIZE;
 	for (;;) {
-		/* the signals, the channel, then children's pipes */
-		static struct pollfd pfd[2 + POLL_CHILD_FDS];
-		int timeout = port_want(p, &pfd[1]);
+		int timeout = port_want(p, &pfd[SLOT_CHANNEL]);
 		int n, nchild = 0;
 #if HAVE_FREEZE
 		int thaw_in = freeze_timeout_ms();
@@ -78,36 +103,20 @@ static int serve_loop(struct port *p, int sfd, struct json_stream *js)
 			timeout = force_in;
 #endif
 
-		pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+		pfd[SLOT_SIGNALS] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 #if HAVE_EXEC
-		nchild = exec_pollfds(pfd + 2, POLL_CHILD_FDS);
+		nchild = exec_pollfds(pfd + SLOT_CHILDREN, SLOTS - SLOT_CHILDREN);
 #endif
-		n = poll(pfd, 2 + (nfds_t)nchild, timeout);
+		n = poll(pfd, SLOT_CHILDREN + (nfds_t)nchild, timeout);
 		if (n < 0 && errno != EINTR) {
 			log_error("poll: %s", strerror(errno));
 			return 1;
 		}
-		if (n > 0 && (pfd[0].revents & POLLIN)) {
-			struct signalfd_siginfo si;
-			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-#if HAVE_FREEZE
-				/* as qemu-ga: frozen, the agent must stay to thaw */
-				if (freeze_is_frozen() && si.ssi_signo != SIGCHLD && si.ssi_signo != SIGIO)
-					continue;
-#endif
-				if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
-					return 0;
-				if (si.ssi_signo == SIGCHLD) {
-					helper_reap();
-#if HAVE_EXEC
-					exec_reap();
-#endif
-				}
-			}
-		}
+		if (n > 0 && (pfd[SLOT_SIGNALS].revents & POLLIN) && !take_signals(sfd))
+			return 0;
 #if HAVE_EXEC
 		if (n > 0)
-			exec_io(pfd + 2, nchild);
+			exec_io(pfd + SLOT_CHILDREN, nchild);
 #endif
 #if HAVE_FREEZE
 		freeze_auto_thaw();
@@ -115,9 +124,9 @@ static int serve_loop(struct port *p, int sfd, struct json_stream *js)
 #if HAVE_POWER
 		power_grace_check();
 #endif
-		if (n > 0 && !pfd[1].revents && !pfd[0].revents)
+		if (n > 0 && !pfd[SLOT_CHANNEL].revents && !pfd[SLOT_SIGNALS].revents)
 			continue;	/* only children's pipes moved */
-		switch (port_ready(p, n > 0 ? pfd[1].revents : 0)) {
+		switch (port_ready(p, n > 0 ? pfd[SLOT_CHANNEL].revents : 0)) {
 		case PORT_NEW_PEER:
 			/* a new conversation owes nothing to the last one */
 			log_debug("new conversation on %s", p->path);
