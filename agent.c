@@ -11,7 +11,6 @@
 
 #include "agent.h"
 #include "cli.h"
-#include "config.h"
 #include "daemon.h"
 #include "exec.h"
 #include "freeze.h"
@@ -56,24 +55,26 @@ static void serve_bytes(struct json_stream *js, struct out *o,
 /* The loop's poll slots: the rest are guest-exec children's pipes. */
 enum { SLOT_SIGNALS, SLOT_CHANNEL, SLOT_CHILDREN, SLOTS = SLOT_CHILDREN + POLL_CHILD_FDS };
 
+/* The earlier of two poll timeouts in ms, -1 meaning none. */
+static int sooner(int a, int b)
+{
+	return a < 0 || (b >= 0 && b < a) ? b : a;
+}
+
 /* Act on the signals waiting in sfd; false once told to stop. */
 static bool take_signals(int sfd)
 {
 	struct signalfd_siginfo si;
 
 	while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-#if HAVE_FREEZE
 		/* as qemu-ga: frozen, the agent must stay to thaw */
 		if (freeze_is_frozen() && si.ssi_signo != SIGCHLD && si.ssi_signo != SIGIO)
 			continue;
-#endif
 		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
 			return false;
 		if (si.ssi_signo == SIGCHLD) {
 			helper_reap();
-#if HAVE_EXEC
 			exec_reap();
-#endif
 		}
 	}
 	return true;
@@ -91,22 +92,12 @@ static int serve_loop(struct port *p, int sfd, struct json_stream *js)
 	o->cap = OUT_BUF_SIZE;
 	for (;;) {
 		int timeout = port_want(p, &pfd[SLOT_CHANNEL]);
-		int n, nchild = 0;
-#if HAVE_FREEZE
-		int thaw_in = freeze_timeout_ms();
-		if (thaw_in >= 0 && (timeout < 0 || thaw_in < timeout))
-			timeout = thaw_in;
-#endif
-#if HAVE_POWER
-		int force_in = power_grace_ms();
-		if (force_in >= 0 && (timeout < 0 || force_in < timeout))
-			timeout = force_in;
-#endif
+		int n, nchild;
 
+		timeout = sooner(timeout, freeze_timeout_ms());	/* the auto-thaw */
+		timeout = sooner(timeout, power_grace_ms());	/* a forced shutdown */
 		pfd[SLOT_SIGNALS] = (struct pollfd){ .fd = sfd, .events = POLLIN };
-#if HAVE_EXEC
 		nchild = exec_pollfds(pfd + SLOT_CHILDREN, SLOTS - SLOT_CHILDREN);
-#endif
 		n = poll(pfd, SLOT_CHILDREN + (nfds_t)nchild, timeout);
 		if (n < 0 && errno != EINTR) {
 			log_error("poll: %s", strerror(errno));
@@ -114,16 +105,10 @@ static int serve_loop(struct port *p, int sfd, struct json_stream *js)
 		}
 		if (n > 0 && (pfd[SLOT_SIGNALS].revents & POLLIN) && !take_signals(sfd))
 			return 0;
-#if HAVE_EXEC
 		if (n > 0)
 			exec_io(pfd + SLOT_CHILDREN, nchild);
-#endif
-#if HAVE_FREEZE
 		freeze_auto_thaw();
-#endif
-#if HAVE_POWER
 		power_grace_check();
-#endif
 		if (n > 0 && !pfd[SLOT_CHANNEL].revents && !pfd[SLOT_SIGNALS].revents)
 			continue;	/* only children's pipes moved */
 		switch (port_ready(p, n > 0 ? pfd[SLOT_CHANNEL].revents : 0)) {
@@ -237,9 +222,7 @@ int main(int argc, char **argv)
 	}
 	settings.fsfreeze_hook = cfg.fsfreeze_hook;
 	settings.fsfreeze_timeout = cfg.fsfreeze_timeout;
-#if HAVE_FREEZE
 	freeze_startup();
-#endif
 	if (cfg.daemonize)
 		daemonize();
 	log_debug("tinyqga %s serving %s on %s", TINYQGA_VERSION, cfg.method, port.path);
