@@ -80,8 +80,8 @@ static bool take_signals(int sfd)
 	return true;
 }
 
-/* Returns 0 on SIGTERM/SIGINT; 1 if the channel is gone for good. */
-static int serve_loop(struct port *p, int sfd, struct json_stream *js)
+/* Until SIGTERM/SIGINT, or until the channel is gone for good. */
+static void serve_loop(struct port *p, int sfd, struct json_stream *js)
 {
 	static unsigned char in[READ_CHUNK];
 	static struct pollfd pfd[SLOTS];
@@ -101,10 +101,10 @@ static int serve_loop(struct port *p, int sfd, struct json_stream *js)
 		n = poll(pfd, SLOT_CHILDREN + (nfds_t)nchild, timeout);
 		if (n < 0 && errno != EINTR) {
 			log_error("poll: %s", strerror(errno));
-			return 1;
+			return;
 		}
 		if (n > 0 && (pfd[SLOT_SIGNALS].revents & POLLIN) && !take_signals(sfd))
-			return 0;
+			return;
 		if (n > 0)
 			exec_io(pfd + SLOT_CHILDREN, nchild);
 		freeze_auto_thaw();
@@ -123,73 +123,27 @@ static int serve_loop(struct port *p, int sfd, struct json_stream *js)
 			out_flush(o);
 			break;
 		case PORT_GONE:
-			return 1;
+			return;
 		case PORT_IDLE:
 			break;
 		}
 	}
 }
 
-static int serve(struct port *p, int sfd)
+static void serve(struct port *p, int sfd)
 {
 	struct json_stream js;
-	int rc;
 
 	json_stream_init(&js);
-	rc = serve_loop(p, sfd, &js);
+	serve_loop(p, sfd, &js);
 	json_stream_free(&js);	/* leak checkers see a clean exit */
-	return rc;
 }
 
-int main(int argc, char **argv)
+/* The signals the loop takes from a signalfd: -1 after a line on stderr. */
+static int open_signals(void)
 {
-	static struct config cfg;	/* static: leak checkers see what it holds */
-	struct port port = { .fd = -1, .lfd = -1 };
 	sigset_t mask;
-	const char *given_method = NULL;
-	int m, sfd, rc, inherited;
-
-	/* before anything is opened: started with 0-2 closed, the pid file,
-	 * socket or signalfd would land there and daemonize() would cover
-	 * them with /dev/null */
-	for (int fd = 0; fd < 3; fd++)
-		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) < 0)
-			return 1;
-	rc = cli_parse(&cfg, argc, argv);
-	if (rc >= 0)
-		return rc;
-	if ((inherited = port_inherit(&port)) < 0)
-		return 1;	/* it said why */
-	if (inherited) {
-		/* as qemu-ga: the socket decides, -m and -p are set aside */
-		given_method = cfg.method;
-		cfg.method = port_method_name(port.method);
-	} else if ((m = port_method(cfg.method)) < 0) {
-		fmt_fd(2, "critical: invalid channel method: %s\n", cfg.method);
-		return 1;
-	} else {
-		port.method = (enum port_method)m;
-		port.path = cfg.path ? cfg.path : port_default_path(port.method);
-	}
-	port.retry = cfg.retry_path;
-	port.peers = (struct port_peers){ &cfg.peer_cids, &cfg.peer_uids, &cfg.peer_gids };
-	if (!port.path) {
-		fmt_fd(2, "critical: must specify a path for this channel\n");
-		return 1;
-	}
-	if (log_open(cfg.logfile, cfg.verbose) < 0)
-		return 1;	/* it said why */
-	/* virtio-serial is also the default: overridden without a word */
-	if (inherited && strcmp(given_method, cfg.method) && strcmp(given_method, DEFAULT_METHOD))
-		log_msg(LOG_WARNING, "socket activation: method %s ignored, the inherited "
-			"socket is %s", given_method, cfg.method);
-	if (inherited && cfg.path)
-		log_msg(LOG_WARNING, "socket activation: path %s ignored, serving the "
-			"inherited socket %s", cfg.path, port.path);
-	if (cfg.daemonize && pidfile_acquire(cfg.pidfile) < 0)
-		return 1;
-	commands_apply_policy(cfg.allow.n ? cfg.allow.v : NULL, cfg.allow.n,
-			      cfg.block.v, cfg.block.n);
+	int sfd;
 
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&mask);
@@ -199,36 +153,98 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (sfd < 0) {
+	if (sfd < 0)
 		fmt_fd(2, "critical: signalfd: %s\n", strerror(errno));
-		pidfile_remove();
+	return sfd;
+}
+
+/* Everything before the loop.  Returns -1 to serve, or the exit status
+ * (help, version; 1 after one line saying what failed).  What it opened
+ * is left for main() to close. */
+static int start(struct config *cfg, struct port *port, int *sfd, int argc, char **argv)
+{
+	const char *given_method = NULL;
+	int m, rc, inherited;
+
+	/* before anything is opened: started with 0-2 closed, the pid file,
+	 * socket or signalfd would land there and daemonize() would cover
+	 * them with /dev/null */
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) < 0)
+			return 1;
+	rc = cli_parse(cfg, argc, argv);
+	if (rc >= 0)
+		return rc;
+	if ((inherited = port_inherit(port)) < 0)
+		return 1;	/* it said why */
+	if (inherited) {
+		/* as qemu-ga: the socket decides, -m and -p are set aside */
+		given_method = cfg->method;
+		cfg->method = port_method_name(port->method);
+	} else if ((m = port_method(cfg->method)) < 0) {
+		fmt_fd(2, "critical: invalid channel method: %s\n", cfg->method);
+		return 1;
+	} else {
+		port->method = (enum port_method)m;
+		port->path = cfg->path ? cfg->path : port_default_path(port->method);
+	}
+	port->retry = cfg->retry_path;
+	port->peers = (struct port_peers){ &cfg->peer_cids, &cfg->peer_uids, &cfg->peer_gids };
+	if (!port->path) {
+		fmt_fd(2, "critical: must specify a path for this channel\n");
 		return 1;
 	}
-	if (port_open(&port) < 0) {
-		if (!cfg.retry_path) {
-			fmt_fd(2, "critical: failed to open channel %s: %s\n", port.path,
+	if (log_open(cfg->logfile, cfg->verbose) < 0)
+		return 1;	/* it said why */
+	/* virtio-serial is also the default: overridden without a word */
+	if (inherited && strcmp(given_method, cfg->method) && strcmp(given_method, DEFAULT_METHOD))
+		log_msg(LOG_WARNING, "socket activation: method %s ignored, the inherited "
+			"socket is %s", given_method, cfg->method);
+	if (inherited && cfg->path)
+		log_msg(LOG_WARNING, "socket activation: path %s ignored, serving the "
+			"inherited socket %s", cfg->path, port->path);
+	if (cfg->daemonize && pidfile_acquire(cfg->pidfile) < 0)
+		return 1;
+	commands_apply_policy(cfg->allow.n ? cfg->allow.v : NULL, cfg->allow.n,
+			      cfg->block.v, cfg->block.n);
+
+	if ((*sfd = open_signals()) < 0)
+		return 1;
+	if (port_open(port) < 0) {
+		if (!cfg->retry_path) {
+			fmt_fd(2, "critical: failed to open channel %s: %s\n", port->path,
 			       strerror(errno));
-			pidfile_remove();
 			return 1;
 		}
 		log_msg(LOG_WARNING, "failed to initialize guest agent channel, will retry");
 	}
-	if (state_init(cfg.statedir) < 0) {
-		port_close(&port);
-		if (port.method == PORT_UNIX && !port.inherited)
-			unlink(port.path);	/* leave nothing behind; systemd's stays */
-		pidfile_remove();
+	if (state_init(cfg->statedir) < 0) {
+		if (port->method == PORT_UNIX && !port->inherited)
+			unlink(port->path);	/* leave nothing behind; systemd's stays */
 		return 1;
 	}
-	settings.fsfreeze_hook = cfg.fsfreeze_hook;
-	settings.fsfreeze_timeout = cfg.fsfreeze_timeout;
+	settings.fsfreeze_hook = cfg->fsfreeze_hook;
+	settings.fsfreeze_timeout = cfg->fsfreeze_timeout;
 	freeze_startup();
-	if (cfg.daemonize)
+	if (cfg->daemonize)
 		daemonize();
-	log_debug("tinyqga %s serving %s on %s", TINYQGA_VERSION, cfg.method, port.path);
-	rc = serve(&port, sfd);
+	log_debug("tinyqga %s serving %s on %s", TINYQGA_VERSION, cfg->method, port->path);
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	static struct config cfg;	/* static: leak checkers see what it holds */
+	struct port port = { .fd = -1, .lfd = -1 };
+	int sfd = -1, rc = start(&cfg, &port, &sfd, argc, argv);
+
+	if (rc < 0) {
+		serve(&port, sfd);
+		/* as qemu-ga: a channel that fails without -r ends the
+		 * agent with status 0, as a signal does */
+		rc = 0;
+	}
 	port_close(&port);
 	pidfile_remove();
-	/* as qemu-ga: a channel that fails without -r ends the agent, status 0 */
-	return 0 * rc;
+	return rc;
 }
