@@ -127,8 +127,8 @@ static int set_vcpu(struct call *c, const struct vcpu *v)
 {
 	char dir[96], file[112];
 	unsigned char cur, want = v->online ? '1' : '0';
-	ssize_t n;
-	int fd, e;
+	const char *why;
+	int fd;
 
 	fmt(dir, sizeof(dir), "/sys/devices/system/cpu/cpu%lld/", (long long)v->id);
 	fd = sys_open(dir, O_RDONLY | O_DIRECTORY);
@@ -145,18 +145,15 @@ static int set_vcpu(struct call *c, const struct vcpu *v)
 					  (long long)v->id);
 		return 0;
 	}
-	n = pread(fd, &cur, 1, 0);
-	e = errno;
-	if (n == 1 && (cur != '0') != v->online && pwrite(fd, &want, 1, 0) < 0) {
-		e = errno;
+	why = read_first_byte(fd, &cur);
+	if (!why && (cur != '0') != v->online && pwrite(fd, &want, 1, 0) < 0) {
+		int e = errno;
 		close(fd);
 		return call_error(c, "pwrite(\"%s\"): %s", file, strerror(e));
 	}
 	close(fd);
-	if (n < 0)
-		return call_error(c, "pread(\"%s\"): %s", file, strerror(e));
-	if (n == 0)
-		return call_error(c, "pread(\"%s\"): unexpected EOF", file);
+	if (why)
+		return call_error(c, "pread(\"%s\"): %s", file, why);
 	return 0;
 }
 

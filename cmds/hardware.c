@@ -34,8 +34,8 @@ static int vcpu_read(struct call *c, const char *name, bool *online, bool *can_o
 {
 	char file[128];
 	unsigned char status;
-	ssize_t n;
-	int fd, e;
+	const char *why;
+	int fd;
 
 	fmt(file, sizeof(file), CPU_DIR "/%s//online", name);
 	fd = sys_open(file, O_RDONLY);
@@ -46,13 +46,10 @@ static int vcpu_read(struct call *c, const char *name, bool *online, bool *can_o
 		*can_offline = false;
 		return 0;
 	}
-	n = pread(fd, &status, 1, 0);
-	e = errno;
+	why = read_first_byte(fd, &status);
 	close(fd);
-	if (n < 0)
-		return call_error(c, "pread(\"%s\"): %s", file, strerror(e));
-	if (n == 0)
-		return call_error(c, "pread(\"%s\"): unexpected EOF", file);
+	if (why)
+		return call_error(c, "pread(\"%s\"): %s", file, why);
 	*online = status != '0';
 	*can_offline = true;
 	return 0;

@@ -103,6 +103,13 @@ ssize_t read_upto(int fd, void *buf, size_t cap)
 	return (ssize_t)n;
 }
 
+const char *read_first_byte(int fd, unsigned char *b)
+{
+	ssize_t n = pread(fd, b, 1, 0);
+
+	return n < 0 ? strerror(errno) : n == 0 ? "unexpected EOF" : NULL;
+}
+
 ssize_t sys_read(const char *path, char *buf, size_t cap)
 {
 	int fd = sys_open(path, O_RDONLY);

@@ -16,6 +16,9 @@ bool sys_realpath(const char *path, char *out);
 ssize_t sys_readlink(const char *path, char *out, size_t cap);
 /* read() until cap bytes or end of file, through EINTR; -1 on error. */
 ssize_t read_upto(int fd, void *buf, size_t cap);
+/* The first byte of fd, as a status file (cpuN/online) is read: NULL,
+ * or why not in qemu-ga's words (strerror, "unexpected EOF"). */
+const char *read_first_byte(int fd, unsigned char *b);
 /* Read a whole small file into buf (NUL-terminated, cut at cap-1);
  * returns the length or -1 with errno. */
 ssize_t sys_read(const char *path, char *buf, size_t cap);
