@@ -44,9 +44,12 @@ static void serve_bytes(struct json_stream *js, struct out *o,
 
 		p += used;
 		n -= used;
+		if (ev != JE_MESSAGE && ev != JE_ERROR)
+			continue;
+		port_reply_begin(o->ctx);
 		if (ev == JE_MESSAGE)
 			dispatch(o, &js->buf);
-		else if (ev == JE_ERROR)
+		else
 			dispatch_error(o, &js->err);
 	}
 	json_done(js);

@@ -31,6 +31,12 @@
  * the channel the reply is abandoned (and a socket client dropped).
  * qemu-ga retries forever in a busy loop instead. */
 #define OUT_STALL_MS 10000
+/* ... and a host that reads, but slowly, gets OUT_STALL_MS plus one second
+ * per OUT_MIN_RATE bytes for the whole reply: the loop (SIGTERM, exec
+ * pipes, the freeze's auto-thaw) waits while a reply is written, so the
+ * largest reply (64 MiB of base64) holds it at most 74 s.  qemu-ga has no
+ * bound: a host draining a few bytes at a time holds it for good. */
+#define OUT_MIN_RATE (1u << 20)
 
 /* virtio-serial with no host attached: the port reports POLLHUP without
  * pause, so it is not polled; SIGIO (F_SETOWN + O_ASYNC) tells when the host

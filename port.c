@@ -615,10 +615,26 @@ static long now_ms(void)
 	return t.tv_sec * 1000L + t.tv_nsec / 1000000;
 }
 
+void port_reply_begin(struct port *p)
+{
+	p->reply_start = now_ms();
+	p->reply_bytes = 0;
+}
+
+/* The sooner of: OUT_STALL_MS from the last progress, and the end of the
+ * time the whole reply may take at OUT_MIN_RATE. */
+static long write_deadline(const struct port *p, long now)
+{
+	long whole = p->reply_start + OUT_STALL_MS +
+		     (long)(p->reply_bytes * 1000 / OUT_MIN_RATE);
+
+	return now + OUT_STALL_MS < whole ? now + OUT_STALL_MS : whole;
+}
+
 int port_write(struct port *p, const void *buf, size_t n)
 {
 	const char *s = buf;
-	long deadline = now_ms() + OUT_STALL_MS;
+	long deadline = write_deadline(p, now_ms());
 
 	while (n) {
 		if (p->state != PORT_CONNECTED)
@@ -627,7 +643,8 @@ int port_write(struct port *p, const void *buf, size_t n)
 		if (w > 0) {
 			s += w;
 			n -= (size_t)w;
-			deadline = now_ms() + OUT_STALL_MS;
+			p->reply_bytes += (size_t)w;
+			deadline = write_deadline(p, now_ms());
 			continue;
 		}
 		if (w < 0 && errno == EINTR)
@@ -639,8 +656,8 @@ int port_write(struct port *p, const void *buf, size_t n)
 		struct pollfd q = { .fd = p->fd, .events = POLLOUT };
 		long left = deadline - now_ms();
 		if (left <= 0 || poll(&q, 1, (int)left) == 0) {
-			/* a host that stopped reading: give up this reply,
-			 * and a socket client with it */
+			/* a host that stopped reading, or reads too slowly:
+			 * give up this reply, and a socket client with it */
 			if (p->lfd >= 0)
 				close_client(p);
 			return -1;
