@@ -9,7 +9,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "dispatch.h"
 #include "cli.h"
 #include "daemon.h"
 #include "exec.h"

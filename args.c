@@ -3,7 +3,7 @@
  * order (missing or mistyped first), leftovers are "unexpected". */
 #include <string.h>
 
-#include "agent.h"
+#include "handler.h"
 #include "fmt.h"
 
 static const char *const type_names[] = {

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "agent.h"
+#include "dispatch.h"
 #include "fmt.h"
 #include "log.h"
 #include "mem.h"

@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <linux/rtc.h>
 
-#include "agent.h"
+#include "handler.h"
 #include "caltime.h"
 #include "fmt.h"
 #include "helper.h"

@@ -3,8 +3,9 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "agent.h"
 #include "config.h"
+#include "dispatch.h"	/* the table, for guest-info */
+#include "handler.h"
 #include "log.h"
 #include "options.h"
 

@@ -13,7 +13,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "handler.h"
 #include "fmt.h"
 #include "mounts.h"
 #include "sysread.h"

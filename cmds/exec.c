@@ -22,7 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "handler.h"
 #include "b64.h"
 #include "exec.h"
 #include "fmt.h"

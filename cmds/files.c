@@ -24,7 +24,7 @@
 #include <unistd.h>
 #include <linux/major.h>
 
-#include "agent.h"
+#include "handler.h"
 #include "b64.h"
 #include "log.h"
 #include "mem.h"

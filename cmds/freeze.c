@@ -21,7 +21,8 @@
 
 #include <sys/stat.h>
 
-#include "agent.h"
+#include "handler.h"
+#include "dispatch.h"	/* commands_set_frozen */
 #include "fmt.h"
 #include "freeze.h"
 #include "helper.h"

@@ -7,7 +7,7 @@
 #include <sys/auxv.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "handler.h"
 #include "fmt.h"
 #include "sysread.h"
 

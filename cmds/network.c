@@ -12,7 +12,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
-#include "agent.h"
+#include "handler.h"
 #include "fmt.h"
 #include "sysread.h"
 

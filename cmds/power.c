@@ -29,7 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "handler.h"
 #include "helper.h"
 #include "log.h"
 #include "options.h"

@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "handler.h"
 #include "num.h"
 #include "sysread.h"
 

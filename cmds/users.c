@@ -27,7 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "handler.h"
 #include "b64.h"
 #include "fmt.h"
 #include "helper.h"

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "dispatch.h"
 #include "cli.h"
 #include "config.h"
 #include "fmt.h"

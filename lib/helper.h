@@ -4,7 +4,7 @@
 #ifndef TINYQGA_HELPER_H
 #define TINYQGA_HELPER_H
 
-#include "agent.h"
+#include "handler.h"
 
 /* Run argv (argv[0] searched in PATH) in its own session with stdin from
  * input (or /dev/null) and stdout+stderr captured, wait for it at most

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent.h"
+#include "dispatch.h"
 #include "json.h"
 #include "options.h"
 

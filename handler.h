@@ -1,6 +1,7 @@
-/* agent.h - what command handlers and the dispatcher share. */
-#ifndef TINYQGA_AGENT_H
-#define TINYQGA_AGENT_H
+/* handler.h - what a command handler sees: its call, errors and reply,
+ * its argument spec, and the declaration that puts it in the table. */
+#ifndef TINYQGA_HANDLER_H
+#define TINYQGA_HANDLER_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -97,27 +98,8 @@ struct command {
 	static int fn##_run(struct call *c, void *a) { (void)a; return fn(c); } \
 	const struct command cmd_##fn = { qname, fn##_run, NULL, 0, pos, flags }
 
-/* 0, or -1 after call_error(). */
-int args_decode(struct call *c, const struct arg_spec *spec, void *dst);
 /* One object of an ARG_OBJ_LIST (already checked) into dst. */
 void args_decode_elem(struct call *c, jv obj, const struct arg_spec *members, void *dst);
-
-/* The command table as built, and the policy applied to it. */
-size_t command_count(void);
-const struct command *command_at(size_t i);
-bool command_enabled(size_t i);
-/* Enable exactly what the allow list (if any) and not the block list
- * names; lists are comma-separated strings, unknown names ignored. */
-void commands_apply_policy(const char *const *allow, size_t nallow,
-			   const char *const *block, size_t nblock);
-
-/* Frozen filesystems: only CMD_FREEZE_SAFE commands, lists aside. */
-void commands_set_frozen(bool frozen);
-
-/* Run one complete request and write its reply, if any, to out. */
-void dispatch(struct out *out, const struct jbuf *doc);
-/* Write the reply for a parse or limit error. */
-void dispatch_error(struct out *out, const struct json_err *e);
 
 /* Settings commands need from the command line and config file. */
 extern struct settings {

@@ -1,0 +1,28 @@
+/* dispatch.h - the command table, the policy applied to it, and the
+ * dispatcher that runs one request against it. */
+#ifndef TINYQGA_DISPATCH_H
+#define TINYQGA_DISPATCH_H
+
+#include "handler.h"
+
+/* The request's "arguments" into dst by spec: 0, or -1 after call_error(). */
+int args_decode(struct call *c, const struct arg_spec *spec, void *dst);
+
+/* The command table as built, and the policy applied to it. */
+size_t command_count(void);
+const struct command *command_at(size_t i);
+bool command_enabled(size_t i);
+/* Enable exactly what the allow list (if any) and not the block list
+ * names; lists are comma-separated strings, unknown names ignored. */
+void commands_apply_policy(const char *const *allow, size_t nallow,
+			   const char *const *block, size_t nblock);
+
+/* Frozen filesystems: only CMD_FREEZE_SAFE commands, lists aside. */
+void commands_set_frozen(bool frozen);
+
+/* Run one complete request and write its reply, if any, to out. */
+void dispatch(struct out *out, const struct jbuf *doc);
+/* Write the reply for a parse or limit error. */
+void dispatch_error(struct out *out, const struct json_err *e);
+
+#endif
