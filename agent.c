@@ -20,6 +20,7 @@
 #include "options.h"
 #include "port.h"
 #include "power.h"
+#include "reply.h"
 #include "state.h"
 
 struct settings settings;
@@ -50,7 +51,7 @@ static void serve_bytes(struct json_stream *js, struct out *o,
 		if (ev == JE_MESSAGE)
 			dispatch(o, &js->buf);
 		else
-			dispatch_error(o, &js->err);
+			reply_input_error(o, &js->err);
 	}
 	json_done(js);
 }

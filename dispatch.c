@@ -3,8 +3,7 @@
  * Validation follows QEMU's qmp_dispatch: object check, members checked in
  * QDict order, command lookup, enabled check (before arguments, so a
  * disabled command says so whatever its arguments), argument decoding,
- * then the handler.  Replies are written as qemu-ga formats them:
- *     {"return": VALUE, "id": ID}\n     {"id": ID, "error": {...}}\n
+ * then the handler; reply.c writes the reply around what it returned.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +13,7 @@
 #include "fmt.h"
 #include "log.h"
 #include "mem.h"
+#include "reply.h"
 
 #define CMD(id) extern const struct command cmd_##id;
 #include "commands.h"
@@ -32,7 +32,6 @@ static const struct command *const table[] = {
 #define NCOMMANDS (sizeof(table) / sizeof(table[0]))
 
 static bool disabled[NCOMMANDS];
-static bool delimit_next;
 static struct {
 	const char *const *allow, *const *block;
 	size_t nallow, nblock;
@@ -42,7 +41,6 @@ static struct {
 size_t command_count(void) { return NCOMMANDS; }
 const struct command *command_at(size_t i) { return table[i]; }
 bool command_enabled(size_t i) { return !disabled[i]; }
-void reply_set_delimited(void) { delimit_next = true; }
 
 static bool listed(const char *name, const char *const *list, size_t n)
 {
@@ -99,22 +97,6 @@ int call_error(struct call *c, const char *fmt, ...)
 	return -1;
 }
 
-/* The first byte of any reply: 0xFF if guest-sync-delimited asked. */
-static void reply_start(struct out *o)
-{
-	o->dead = false;	/* a dropped reply does not silence the next */
-	if (delimit_next)
-		out_bytes(o, "\xff", 1);
-	delimit_next = false;
-}
-
-void reply_begin(struct call *c)
-{
-	reply_start(c->out);
-	out_lit(c->out, "{\"return\": ");
-	c->returned = true;
-}
-
 void call_error_free(struct call *c)
 {
 	mem_free(c->err_owned);
@@ -134,36 +116,6 @@ int call_error_quoting(struct call *c, enum err_class cls, const char *pre,
 bool arg_present(const struct call *c, const char *name)
 {
 	return c->args != JV_NONE && jv_get(c->doc, c->args, name) != JV_NONE;
-}
-
-static void write_text(struct out *o, const char *s)
-{
-	if (s)
-		out_str_part(o, s, strlen(s));
-}
-
-static void write_error(struct out *o, const struct jbuf *doc, jv id,
-			enum err_class cls, const struct json_err *e)
-{
-	reply_start(o);
-	out_lit(o, "{");
-	if (id != JV_NONE) {
-		out_lit(o, "\"id\": ");
-		out_value(o, doc, id);
-		out_lit(o, ", ");
-	}
-	out_lit(o, cls == ERR_COMMAND_NOT_FOUND ?
-		   "\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"" :
-		   "\"error\": {\"class\": \"GenericError\", \"desc\": \"");
-	write_text(o, e->pre);
-	out_str_part(o, e->mid, e->midlen);
-	write_text(o, e->suf);
-	out_lit(o, "\"}}\n");
-}
-
-void dispatch_error(struct out *out, const struct json_err *e)
-{
-	write_error(out, NULL, JV_NONE, ERR_GENERIC, e);
 }
 
 /* Check the request's members as qmp_dispatch_check_obj; returns the
@@ -256,18 +208,6 @@ void dispatch(struct out *out, const struct jbuf *doc)
 #endif
 	cmd->run(&c, args);
 reply:
-	if (c.failed && !c.returned) {
-		write_error(out, doc, id, c.cls, &c.err);
-	} else if (!(cmd->flags & CMD_NO_SUCCESS_RESPONSE)) {
-		if (!c.returned) {
-			reply_begin(&c);
-			out_lit(out, "{}");
-		}
-		if (id != JV_NONE) {
-			out_lit(out, ", \"id\": ");
-			out_value(out, doc, id);
-		}
-		out_lit(out, "}\n");
-	}
+	reply_finish(&c, id, cmd && (cmd->flags & CMD_NO_SUCCESS_RESPONSE));
 	mem_free(c.err_owned);
 }

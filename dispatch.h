@@ -20,9 +20,8 @@ void commands_apply_policy(const char *const *allow, size_t nallow,
 /* Frozen filesystems: only CMD_FREEZE_SAFE commands, lists aside. */
 void commands_set_frozen(bool frozen);
 
-/* Run one complete request and write its reply, if any, to out. */
+/* Run one complete request and write its reply, if any, to out
+ * (reply_input_error() in reply.h answers input that is no request). */
 void dispatch(struct out *out, const struct jbuf *doc);
-/* Write the reply for a parse or limit error. */
-void dispatch_error(struct out *out, const struct json_err *e);
 
 #endif

@@ -18,6 +18,7 @@ struct call {
 	jv args;		/* the "arguments" object, or JV_NONE */
 	bool returned;		/* the handler has started its return value */
 	bool failed;
+	bool delimited;		/* 0xFF before the reply (guest-sync-delimited) */
 	enum err_class cls;
 	struct json_err err;	/* the error text when failed */
 	char *err_owned;	/* heap text behind err, freed after the reply */
@@ -106,8 +107,5 @@ extern struct settings {
 	const char *fsfreeze_hook;	/* NULL: no hook, as qemu-ga without -F */
 	int fsfreeze_timeout;		/* seconds frozen before auto-thaw, 0: never */
 } settings;
-
-/* guest-sync-delimited: the next reply starts with 0xFF. */
-void reply_set_delimited(void);
 
 #endif

@@ -18,7 +18,7 @@ static const struct arg_spec sync_spec[] = {
 
 static int guest_sync_delimited(struct call *c, const struct sync_args *a)
 {
-	reply_set_delimited();
+	c->delimited = true;
 	reply_begin(c);
 	out_i64(c->out, a->id);
 	return 0;

@@ -15,6 +15,7 @@
 #include "dispatch.h"
 #include "json.h"
 #include "options.h"
+#include "reply.h"
 
 bool fuzz_may_run(const char *name);
 
@@ -125,7 +126,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (ev == JE_MESSAGE)
 			dispatch(o, &js.buf);
 		else if (ev == JE_ERROR)
-			dispatch_error(o, &js.err);
+			reply_input_error(o, &js.err);
 	}
 	json_done(&js);
 	out_flush(o);
