@@ -3,7 +3,7 @@
  * order (missing or mistyped first), leftovers are "unexpected". */
 #include <string.h>
 
-#include "handler.h"
+#include "args.h"
 #include "fmt.h"
 
 static const char *const type_names[] = {
@@ -181,4 +181,9 @@ int args_decode(struct call *c, const struct arg_spec *spec, void *dst)
 void args_decode_elem(struct call *c, jv obj, const struct arg_spec *members, void *dst)
 {
 	decode_object(c, obj, members, dst, "");
+}
+
+bool arg_present(const struct call *c, const char *name)
+{
+	return c->args != JV_NONE && jv_get(c->doc, c->args, name) != JV_NONE;
 }

@@ -5,14 +5,12 @@
  * disabled command says so whatever its arguments), argument decoding,
  * then the handler; reply.c writes the reply around what it returned.
  */
-#include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
 
+#include "args.h"
 #include "dispatch.h"
-#include "fmt.h"
 #include "log.h"
-#include "mem.h"
 #include "reply.h"
 
 #define CMD(id) extern const struct command cmd_##id;
@@ -79,43 +77,6 @@ void commands_set_frozen(bool frozen)
 {
 	policy.frozen = frozen;
 	apply_policy();
-}
-
-int call_error(struct call *c, const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, fmt);
-	s = fmt_alloc(fmt, ap);
-	va_end(ap);
-	mem_free(c->err_owned);
-	c->err_owned = s;
-	c->err = (struct json_err){ s ? s : "out of memory", NULL, 0, NULL };
-	c->cls = ERR_GENERIC;
-	c->failed = true;
-	return -1;
-}
-
-void call_error_free(struct call *c)
-{
-	mem_free(c->err_owned);
-	c->err_owned = NULL;
-	c->failed = false;
-}
-
-int call_error_quoting(struct call *c, enum err_class cls, const char *pre,
-		       const void *mid, size_t len, const char *suf)
-{
-	c->err = (struct json_err){ pre, mid, len, suf };
-	c->cls = cls;
-	c->failed = true;
-	return -1;
-}
-
-bool arg_present(const struct call *c, const char *name)
-{
-	return c->args != JV_NONE && jv_get(c->doc, c->args, name) != JV_NONE;
 }
 
 /* Check the request's members as qmp_dispatch_check_obj; returns the
@@ -209,5 +170,4 @@ void dispatch(struct out *out, const struct jbuf *doc)
 	cmd->run(&c, args);
 reply:
 	reply_finish(&c, id, cmd && (cmd->flags & CMD_NO_SUCCESS_RESPONSE));
-	mem_free(c.err_owned);
 }

@@ -5,9 +5,6 @@
 
 #include "handler.h"
 
-/* The request's "arguments" into dst by spec: 0, or -1 after call_error(). */
-int args_decode(struct call *c, const struct arg_spec *spec, void *dst);
-
 /* The command table as built, and the policy applied to it. */
 size_t command_count(void);
 const struct command *command_at(size_t i);

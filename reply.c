@@ -1,8 +1,44 @@
-/* reply.c - the reply envelope (see reply.h), the one place that writes
- * it, and the 0xFF that guest-sync-delimited asks for on its call. */
+/* reply.c - what a call answers: its error, kept until the reply, and
+ * the envelope around its value (see reply.h), the one place that writes
+ * it.  Both the dispatcher and argument decoding fail calls through here. */
+#include <stdarg.h>
 #include <string.h>
 
+#include "fmt.h"
+#include "mem.h"
 #include "reply.h"
+
+int call_error(struct call *c, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = fmt_alloc(fmt, ap);
+	va_end(ap);
+	mem_free(c->err_owned);
+	c->err_owned = s;
+	c->err = (struct json_err){ s ? s : "out of memory", NULL, 0, NULL };
+	c->cls = ERR_GENERIC;
+	c->failed = true;
+	return -1;
+}
+
+void call_error_free(struct call *c)
+{
+	mem_free(c->err_owned);
+	c->err_owned = NULL;
+	c->failed = false;
+}
+
+int call_error_quoting(struct call *c, enum err_class cls, const char *pre,
+		       const void *mid, size_t len, const char *suf)
+{
+	c->err = (struct json_err){ pre, mid, len, suf };
+	c->cls = cls;
+	c->failed = true;
+	return -1;
+}
 
 /* The first bytes of any reply. */
 static void reply_start(struct out *o, bool delimited)
@@ -50,19 +86,18 @@ void reply_finish(struct call *c, jv id, bool quiet)
 
 	if (c->failed && !c->returned) {
 		write_error(o, c->delimited, c->doc, id, c->cls, &c->err);
-		return;
+	} else if (!quiet) {
+		if (!c->returned) {
+			reply_begin(c);
+			out_lit(o, "{}");
+		}
+		if (id != JV_NONE) {
+			out_lit(o, ", \"id\": ");
+			out_value(o, c->doc, id);
+		}
+		out_lit(o, "}\n");
 	}
-	if (quiet)
-		return;
-	if (!c->returned) {
-		reply_begin(c);
-		out_lit(o, "{}");
-	}
-	if (id != JV_NONE) {
-		out_lit(o, ", \"id\": ");
-		out_value(o, c->doc, id);
-	}
-	out_lit(o, "}\n");
+	call_error_free(c);
 }
 
 void reply_input_error(struct out *o, const struct json_err *e)

@@ -10,8 +10,8 @@
 #include "handler.h"
 
 /* After the handler (or after the request failed before it): the error,
- * or the value ({} if none was written) and the id.  A success of a
- * command that sends none (quiet) writes nothing. */
+ * or the value ({} if none was written) and the id; a success of a
+ * command that sends none (quiet) writes nothing.  Ends the call. */
 void reply_finish(struct call *c, jv id, bool quiet);
 
 /* The reply to input that is not a request: a parse or limit error. */
