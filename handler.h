@@ -88,6 +88,10 @@ struct command {
 
 #define CMD_NO_SUCCESS_RESPONSE 1	/* nothing is sent when it succeeds */
 #define CMD_FREEZE_SAFE 2		/* allowed while filesystems are frozen */
+/* The request fuzzer (tests/fuzz/fuzz_request.c) may run it: whatever its
+ * arguments, it only reads the guest, or looks up a file handle or pid the
+ * fuzzer never creates.  Without it a command is decoded but not run. */
+#define CMD_FUZZ_SAFE 4
 
 /* Declare a command next to its handler.  The build collects these lines
  * from the selected cmds/ files into the command table, sorted by pos. */

@@ -24,7 +24,7 @@ static int guest_sync_delimited(struct call *c, const struct sync_args *a)
 	return 0;
 }
 QGA_COMMAND(1, guest_sync_delimited, "guest-sync-delimited", sync_spec,
-	    struct sync_args, CMD_FREEZE_SAFE);
+	    struct sync_args, CMD_FREEZE_SAFE | CMD_FUZZ_SAFE);
 
 static int guest_sync(struct call *c, const struct sync_args *a)
 {
@@ -33,7 +33,7 @@ static int guest_sync(struct call *c, const struct sync_args *a)
 	return 0;
 }
 QGA_COMMAND(2, guest_sync, "guest-sync", sync_spec, struct sync_args,
-	    CMD_FREEZE_SAFE);
+	    CMD_FREEZE_SAFE | CMD_FUZZ_SAFE);
 
 static int guest_ping(struct call *c)
 {
@@ -41,7 +41,7 @@ static int guest_ping(struct call *c)
 	log_command("guest-ping called");
 	return 0;
 }
-QGA_COMMAND0(3, guest_ping, "guest-ping", CMD_FREEZE_SAFE);
+QGA_COMMAND0(3, guest_ping, "guest-ping", CMD_FREEZE_SAFE | CMD_FUZZ_SAFE);
 
 /* Keys in qemu-ga's order (its QDict hash order), newest command first.
  * The version is the qemu-ga one hosts compare against (make QGA_VERSION=). */
@@ -66,4 +66,4 @@ static int guest_info(struct call *c)
 	out_lit(o, "]}");
 	return 0;
 }
-QGA_COMMAND0(6, guest_info, "guest-info", CMD_FREEZE_SAFE);
+QGA_COMMAND0(6, guest_info, "guest-info", CMD_FREEZE_SAFE | CMD_FUZZ_SAFE);

@@ -390,7 +390,7 @@ static int guest_get_fsinfo(struct call *c)
 	out_lit(c->out, "]");
 	return 0;
 }
-QGA_COMMAND0(26, guest_get_fsinfo, "guest-get-fsinfo", 0);
+QGA_COMMAND0(26, guest_get_fsinfo, "guest-get-fsinfo", CMD_FUZZ_SAFE);
 
 /* guest-get-disks entries, collected first: qemu-ga prepends each one, so
  * the reply lists them backwards. */
@@ -496,4 +496,4 @@ static int guest_get_disks(struct call *c)
 	out_lit(c->out, "]");
 	return 0;
 }
-QGA_COMMAND0(25, guest_get_disks, "guest-get-disks", 0);
+QGA_COMMAND0(25, guest_get_disks, "guest-get-disks", CMD_FUZZ_SAFE);

@@ -346,7 +346,8 @@ static int guest_exec_status(struct call *c, struct status_args *a)
 	child_free(ch);
 	return 0;
 }
-QGA_COMMAND(31, guest_exec_status, "guest-exec-status", status_spec, struct status_args, 0);
+QGA_COMMAND(31, guest_exec_status, "guest-exec-status", status_spec, struct status_args,
+	    CMD_FUZZ_SAFE);
 
 void exec_reap(void)
 {

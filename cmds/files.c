@@ -236,7 +236,8 @@ static int guest_file_close(struct call *c, struct handle_args *a)
 		return call_error(c, "failed to close handle: %s", strerror(errno));
 	return 0;
 }
-QGA_COMMAND(9, guest_file_close, "guest-file-close", handle_spec, struct handle_args, 0);
+QGA_COMMAND(9, guest_file_close, "guest-file-close", handle_spec, struct handle_args,
+	    CMD_FUZZ_SAFE);
 
 struct read_args {
 	int64_t handle, count;
@@ -351,7 +352,7 @@ static int guest_file_read(struct call *c, struct read_args *a)
 	}
 	return 0;
 }
-QGA_COMMAND(10, guest_file_read, "guest-file-read", read_spec, struct read_args, 0);
+QGA_COMMAND(10, guest_file_read, "guest-file-read", read_spec, struct read_args, CMD_FUZZ_SAFE);
 
 struct write_args {
 	int64_t handle;
@@ -400,7 +401,8 @@ static int guest_file_write(struct call *c, struct write_args *a)
 	out_lit(c->out, ", \"eof\": false}");
 	return 0;
 }
-QGA_COMMAND(11, guest_file_write, "guest-file-write", write_spec, struct write_args, 0);
+QGA_COMMAND(11, guest_file_write, "guest-file-write", write_spec, struct write_args,
+	    CMD_FUZZ_SAFE);
 
 struct seek_args {
 	int64_t handle, offset;
@@ -436,11 +438,12 @@ static int guest_file_seek(struct call *c, struct seek_args *a)
 	out_lit(c->out, "}");
 	return 0;
 }
-QGA_COMMAND(12, guest_file_seek, "guest-file-seek", seek_spec, struct seek_args, 0);
+QGA_COMMAND(12, guest_file_seek, "guest-file-seek", seek_spec, struct seek_args, CMD_FUZZ_SAFE);
 
 /* Writes are not buffered here: only the handle is checked. */
 static int guest_file_flush(struct call *c, struct handle_args *a)
 {
 	return find(c, a->handle) ? 0 : -1;
 }
-QGA_COMMAND(13, guest_file_flush, "guest-file-flush", handle_spec, struct handle_args, 0);
+QGA_COMMAND(13, guest_file_flush, "guest-file-flush", handle_spec, struct handle_args,
+	    CMD_FUZZ_SAFE);

@@ -184,7 +184,8 @@ static int guest_fsfreeze_status(struct call *c)
 	out_lit(c->out, frozen ? "\"frozen\"" : "\"thawed\"");
 	return 0;
 }
-QGA_COMMAND0(14, guest_fsfreeze_status, "guest-fsfreeze-status", CMD_FREEZE_SAFE);
+QGA_COMMAND0(14, guest_fsfreeze_status, "guest-fsfreeze-status",
+	    CMD_FREEZE_SAFE | CMD_FUZZ_SAFE);
 
 struct freeze_args {
 	struct arg_list mountpoints;

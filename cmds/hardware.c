@@ -96,7 +96,7 @@ static int guest_get_vcpus(struct call *c)
 	out_lit(c->out, "]");
 	return 0;
 }
-QGA_COMMAND0(23, guest_get_vcpus, "guest-get-vcpus", 0);
+QGA_COMMAND0(23, guest_get_vcpus, "guest-get-vcpus", CMD_FUZZ_SAFE);
 
 /* A small file of a memory block's sysfs directory, read as qemu-ga does;
  * -1 with *what naming the step that failed and errno (0: empty file). */
@@ -204,7 +204,7 @@ static int guest_get_memory_blocks(struct call *c)
 	out_lit(c->out, "]");
 	return 0;
 }
-QGA_COMMAND0(28, guest_get_memory_blocks, "guest-get-memory-blocks", 0);
+QGA_COMMAND0(28, guest_get_memory_blocks, "guest-get-memory-blocks", CMD_FUZZ_SAFE);
 
 static int guest_get_memory_block_info(struct call *c)
 {
@@ -225,7 +225,7 @@ static int guest_get_memory_block_info(struct call *c)
 	out_lit(c->out, "}");
 	return 0;
 }
-QGA_COMMAND0(30, guest_get_memory_block_info, "guest-get-memory-block-info", 0);
+QGA_COMMAND0(30, guest_get_memory_block_info, "guest-get-memory-block-info", CMD_FUZZ_SAFE);
 
 /* /proc/diskstats: 4 counters (old partition lines), 11, 15 (discard)
  * or 17 (flush) counters after "major minor name". */
@@ -279,7 +279,7 @@ static int guest_get_diskstats(struct call *c)
 	out_lit(c->out, "]");
 	return 0;
 }
-QGA_COMMAND0(41, guest_get_diskstats, "guest-get-diskstats", 0);
+QGA_COMMAND0(41, guest_get_diskstats, "guest-get-diskstats", CMD_FUZZ_SAFE);
 
 /* Per-CPU lines of /proc/stat, ticks turned into milliseconds. */
 static int guest_get_cpustats(struct call *c)
@@ -326,4 +326,4 @@ static int guest_get_cpustats(struct call *c)
 	out_lit(c->out, "]");
 	return 0;
 }
-QGA_COMMAND0(42, guest_get_cpustats, "guest-get-cpustats", 0);
+QGA_COMMAND0(42, guest_get_cpustats, "guest-get-cpustats", CMD_FUZZ_SAFE);

@@ -284,7 +284,7 @@ static int guest_network_get_interfaces(struct call *c)
 		close(sock);
 	return 0;
 }
-QGA_COMMAND0(22, guest_network_get_interfaces, "guest-network-get-interfaces", 0);
+QGA_COMMAND0(22, guest_network_get_interfaces, "guest-network-get-interfaces", CMD_FUZZ_SAFE);
 
 static unsigned hexval(char h)
 {
@@ -405,4 +405,4 @@ static int guest_network_get_route(struct call *c)
 	out_lit(c->out, "]");
 	return 0;
 }
-QGA_COMMAND0(44, guest_network_get_route, "guest-network-get-route", 0);
+QGA_COMMAND0(44, guest_network_get_route, "guest-network-get-route", CMD_FUZZ_SAFE);

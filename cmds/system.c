@@ -25,7 +25,7 @@ static int guest_get_time(struct call *c)
 	out_i64(c->out, ((int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000) * 1000);
 	return 0;
 }
-QGA_COMMAND0(4, guest_get_time, "guest-get-time", 0);
+QGA_COMMAND0(4, guest_get_time, "guest-get-time", CMD_FUZZ_SAFE);
 
 static int guest_get_host_name(struct call *c)
 {
@@ -40,7 +40,7 @@ static int guest_get_host_name(struct call *c)
 	out_lit(c->out, "}");
 	return 0;
 }
-QGA_COMMAND0(33, guest_get_host_name, "guest-get-host-name", 0);
+QGA_COMMAND0(33, guest_get_host_name, "guest-get-host-name", CMD_FUZZ_SAFE);
 
 /* utmp records, read directly: musl's utmpx functions are stubs.  The
  * layout is the Linux one shared by glibc on 64-bit and 32-bit ABIs. */
@@ -219,7 +219,7 @@ static int guest_get_users(struct call *c)
 	out_lit(c->out, "]");
 	return 0;
 }
-QGA_COMMAND0(34, guest_get_users, "guest-get-users", 0);
+QGA_COMMAND0(34, guest_get_users, "guest-get-users", CMD_FUZZ_SAFE);
 
 static int guest_get_timezone(struct call *c)
 {
@@ -239,7 +239,7 @@ static int guest_get_timezone(struct call *c)
 	out_lit(c->out, "}");
 	return 0;
 }
-QGA_COMMAND0(35, guest_get_timezone, "guest-get-timezone", 0);
+QGA_COMMAND0(35, guest_get_timezone, "guest-get-timezone", CMD_FUZZ_SAFE);
 
 /* os-release values as qemu-ga reads them: a double-quoted value up to the
  * next quote with \$ \" \' \\ \` unescaped; anything else up to the first
@@ -315,7 +315,7 @@ static int guest_get_osinfo(struct call *c)
 	out_lit(c->out, "}");
 	return 0;
 }
-QGA_COMMAND0(36, guest_get_osinfo, "guest-get-osinfo", 0);
+QGA_COMMAND0(36, guest_get_osinfo, "guest-get-osinfo", CMD_FUZZ_SAFE);
 
 /* From /proc/loadavg's text, as glibc's getloadavg reads it (musl's asks
  * sysinfo() and rounds differently). */
@@ -335,4 +335,4 @@ static int guest_get_load(struct call *c)
 	out_lit(c->out, "}");
 	return 0;
 }
-QGA_COMMAND0(43, guest_get_load, "guest-get-load", 0);
+QGA_COMMAND0(43, guest_get_load, "guest-get-load", CMD_FUZZ_SAFE);
