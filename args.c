@@ -29,9 +29,6 @@ static int enum_index(struct call *c, const struct arg_spec *s, const char *str,
 static int decode_object(struct call *c, jv obj, const struct arg_spec *spec, void *dst,
 			 const char *prefix);
 
-/* Room for the largest argument struct of any list element. */
-#define ELEM_MAX 128
-
 static int decode_one(struct call *c, const struct arg_spec *s, jv v, void *dst,
 		      const char *prefix)
 {
@@ -112,7 +109,7 @@ static int decode_one(struct call *c, const struct arg_spec *s, jv v, void *dst,
 	}
 	case ARG_OBJ_LIST: {
 		struct arg_list l = { JV_NONE, 0 };
-		_Alignas(8) unsigned char scratch[ELEM_MAX];
+		_Alignas(8) unsigned char scratch[ARG_ELEM_MAX];
 		char path[128];
 		if (t != J_ARRAY)
 			break;
@@ -178,7 +175,7 @@ int args_decode(struct call *c, const struct arg_spec *spec, void *dst)
 	return decode_object(c, c->args, spec, dst, "");
 }
 
-void args_decode_elem(struct call *c, jv obj, const struct arg_spec *members, void *dst)
+void (args_decode_elem)(struct call *c, jv obj, const struct arg_spec *members, void *dst)
 {
 	decode_object(c, obj, members, dst, "");
 }

@@ -116,13 +116,10 @@ static jv check_members(struct call *c, jv root)
 	return c->failed ? JV_NONE : exec;
 }
 
-/* Room for the largest argument struct of any command. */
-#define ARGS_MAX 256
-
 void dispatch(struct out *out, const struct jbuf *doc)
 {
 	struct call c = { .out = out, .doc = doc, .args = JV_NONE };
-	_Alignas(max_align_t) unsigned char args[ARGS_MAX];
+	_Alignas(max_align_t) unsigned char args[ARG_STRUCT_MAX];
 	const struct command *cmd = NULL;
 	jv root = 0, id = JV_NONE, exec;
 	size_t i, len = 0;
@@ -153,10 +150,6 @@ void dispatch(struct out *out, const struct jbuf *doc)
 		goto reply;
 	}
 	memset(args, 0, sizeof(args));
-	if (cmd->args_size > sizeof(args)) {
-		call_error(&c, "internal error: arguments too large");
-		goto reply;
-	}
 	if (args_decode(&c, cmd->args, args) < 0)
 		goto reply;
 #ifdef TINYQGA_FUZZ

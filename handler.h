@@ -69,19 +69,51 @@ struct arg_alt {
 	int64_t v;			/* the int or bool, or the enum index */
 };
 
+/* Room for a command's argument struct (the dispatcher's) and for one
+ * object of an ARG_OBJ_LIST while args.c checks it: the declarations
+ * below refuse larger structs at compile time. */
+#define ARG_STRUCT_MAX 256
+#define ARG_ELEM_MAX 128
+
+/* A spec for struct st; QGA_COMMAND, ARG_LIST_OF and args_decode_elem()
+ * check that st is the struct they are given:
+ *     ARG_SPEC(sync_spec, struct sync_args) = { ARG(...), ..., ARG_END };
+ */
+#define ARG_SPEC(name, st) \
+	typedef st name##_type; static const struct arg_spec name[]
+
+/* 0, or a compile error saying msg: a _Static_assert inside an expression. */
+#define ARG_CHECK(cond, msg) \
+	(0 * sizeof(struct { _Static_assert(cond, msg); char c; }))
+/* The arg_types whose value a C type can hold. */
+#define ARG_TYPES_OF(x) _Generic((x),						\
+	int64_t: 1 << ARG_INT, uint64_t: 1 << ARG_UINT64,			\
+	double: 1 << ARG_NUMBER, bool: 1 << ARG_BOOL,				\
+	const char *: 1 << ARG_STR, int: 1 << ARG_ENUM,				\
+	struct arg_list: 1 << ARG_STR_LIST | 1 << ARG_OBJ_LIST,			\
+	struct arg_alt: 1 << ARG_INT_OR_ENUM | 1 << ARG_BOOL_OR_ENUM,		\
+	default: 0)
+/* The offset of st's field, which must be of the C type that type fills. */
+#define ARG_AT(st, field, type)							\
+	(unsigned short)(offsetof(st, field) +					\
+		ARG_CHECK(ARG_TYPES_OF(((st *)0)->field) >> (type) & 1,		\
+			  #st "." #field " cannot hold an " #type))
+
 #define ARG(st, field, qname, type, opt) \
-	{ qname, type, opt, (unsigned short)offsetof(st, field), NULL, NULL }
+	{ qname, type, opt, ARG_AT(st, field, type), NULL, NULL }
 #define ARG_ENUM_OF(st, field, qname, type, opt, names, alt) \
-	{ qname, type, opt, (unsigned short)offsetof(st, field), names, alt }
-#define ARG_LIST_OF(st, field, qname, opt, members) \
-	{ qname, ARG_OBJ_LIST, opt, (unsigned short)offsetof(st, field), members, NULL }
+	{ qname, type, opt, ARG_AT(st, field, type), names, alt }
+#define ARG_LIST_OF(st, field, qname, opt, members)				\
+	{ qname, ARG_OBJ_LIST, opt, ARG_AT(st, field, ARG_OBJ_LIST) +		\
+		ARG_CHECK(sizeof(members##_type) <= ARG_ELEM_MAX,		\
+			  "the struct of " #members " is larger than ARG_ELEM_MAX"),	\
+	  members, NULL }
 #define ARG_END { NULL, 0, 0, 0, NULL, NULL }
 
 struct command {
 	const char *name;
 	int (*run)(struct call *c, void *args);
 	const struct arg_spec *args;
-	unsigned short args_size;
 	unsigned short schema_pos;	/* qemu-ga's schema order */
 	unsigned char flags;
 };
@@ -94,17 +126,27 @@ struct command {
 #define CMD_FUZZ_SAFE 4
 
 /* Declare a command next to its handler.  The build collects these lines
- * from the selected cmds/ files into the command table, sorted by pos. */
-#define QGA_COMMAND(pos, fn, qname, spec, argtype, flags)                 \
-	static int fn##_run(struct call *c, void *a) { return fn(c, a); } \
-	const struct command cmd_##fn = { qname, fn##_run, spec,          \
-					  sizeof(argtype), pos, flags }
+ * from the selected cmds/ files into the command table, sorted by pos.
+ * fn must take argtype, the struct spec was declared for. */
+#define QGA_COMMAND(pos, fn, qname, spec, argtype, flags)			\
+	_Static_assert(_Generic(&fn, int (*)(struct call *, argtype *): 1,	\
+				int (*)(struct call *, const argtype *): 1,	\
+				default: 0), #fn " does not take " #argtype);	\
+	_Static_assert(_Generic((spec##_type *)0, argtype *: 1, default: 0),	\
+		       #spec " is not a spec for " #argtype);			\
+	_Static_assert(sizeof(argtype) <= ARG_STRUCT_MAX,			\
+		       #argtype " is larger than ARG_STRUCT_MAX");		\
+	static int fn##_run(struct call *c, void *a) { return fn(c, a); }	\
+	const struct command cmd_##fn = { qname, fn##_run, spec, pos, flags }
 #define QGA_COMMAND0(pos, fn, qname, flags)                                  \
 	static int fn##_run(struct call *c, void *a) { (void)a; return fn(c); } \
-	const struct command cmd_##fn = { qname, fn##_run, NULL, 0, pos, flags }
+	const struct command cmd_##fn = { qname, fn##_run, NULL, pos, flags }
 
-/* One object of an ARG_OBJ_LIST (already checked) into dst. */
+/* One object of an ARG_OBJ_LIST (already checked) into dst, which must
+ * point to the struct members was declared for. */
 void args_decode_elem(struct call *c, jv obj, const struct arg_spec *members, void *dst);
+#define args_decode_elem(c, obj, members, dst) \
+	args_decode_elem(c, obj, members, _Generic((dst), members##_type *: (dst)))
 
 /* Settings commands need from the command line and config file. */
 extern struct settings {

@@ -25,7 +25,7 @@ struct time_args {
 	int64_t time;
 };
 
-static const struct arg_spec time_spec[] = {
+ARG_SPEC(time_spec, struct time_args) = {
 	ARG(struct time_args, time, "time", ARG_INT, true),
 	ARG_END
 };
@@ -105,7 +105,7 @@ struct vcpu {
 	bool online, can_offline;
 };
 
-static const struct arg_spec vcpu_members[] = {
+ARG_SPEC(vcpu_members, struct vcpu) = {
 	ARG(struct vcpu, id, "logical-id", ARG_INT, false),
 	ARG(struct vcpu, online, "online", ARG_BOOL, false),
 	ARG(struct vcpu, can_offline, "can-offline", ARG_BOOL, true),
@@ -116,7 +116,7 @@ struct vcpus_args {
 	struct arg_list vcpus;
 };
 
-static const struct arg_spec vcpus_spec[] = {
+ARG_SPEC(vcpus_spec, struct vcpus_args) = {
 	ARG_LIST_OF(struct vcpus_args, vcpus, "vcpus", false, vcpu_members),
 	ARG_END
 };
@@ -187,7 +187,7 @@ struct memblk {
 	bool online, can_offline;
 };
 
-static const struct arg_spec memblk_members[] = {
+ARG_SPEC(memblk_members, struct memblk) = {
 	ARG(struct memblk, index, "phys-index", ARG_UINT64, false),
 	ARG(struct memblk, online, "online", ARG_BOOL, false),
 	ARG(struct memblk, can_offline, "can-offline", ARG_BOOL, true),
@@ -198,7 +198,7 @@ struct memblks_args {
 	struct arg_list blks;
 };
 
-static const struct arg_spec memblks_spec[] = {
+ARG_SPEC(memblks_spec, struct memblks_args) = {
 	ARG_LIST_OF(struct memblks_args, blks, "mem-blks", false, memblk_members),
 	ARG_END
 };

@@ -11,7 +11,7 @@
 
 struct sync_args { int64_t id; };
 
-static const struct arg_spec sync_spec[] = {
+ARG_SPEC(sync_spec, struct sync_args) = {
 	ARG(struct sync_args, id, "id", ARG_INT, false),
 	ARG_END
 };

@@ -68,7 +68,7 @@ struct exec_args {
 	struct arg_alt capture;
 };
 
-static const struct arg_spec exec_spec[] = {
+ARG_SPEC(exec_spec, struct exec_args) = {
 	ARG(struct exec_args, path, "path", ARG_STR, false),
 	ARG(struct exec_args, arg, "arg", ARG_STR_LIST, true),
 	ARG(struct exec_args, env, "env", ARG_STR_LIST, true),
@@ -277,7 +277,7 @@ struct status_args {
 	int64_t pid;
 };
 
-static const struct arg_spec status_spec[] = {
+ARG_SPEC(status_spec, struct status_args) = {
 	ARG(struct status_args, pid, "pid", ARG_INT, false),
 	ARG_END
 };

@@ -132,7 +132,7 @@ struct open_args {
 	const char *path, *mode;
 };
 
-static const struct arg_spec open_spec[] = {
+ARG_SPEC(open_spec, struct open_args) = {
 	ARG(struct open_args, path, "path", ARG_STR, false),
 	ARG(struct open_args, mode, "mode", ARG_STR, true),
 	ARG_END
@@ -213,7 +213,7 @@ struct handle_args {
 	int64_t handle;
 };
 
-static const struct arg_spec handle_spec[] = {
+ARG_SPEC(handle_spec, struct handle_args) = {
 	ARG(struct handle_args, handle, "handle", ARG_INT, false),
 	ARG_END
 };
@@ -243,7 +243,7 @@ struct read_args {
 	int64_t handle, count;
 };
 
-static const struct arg_spec read_spec[] = {
+ARG_SPEC(read_spec, struct read_args) = {
 	ARG(struct read_args, handle, "handle", ARG_INT, false),
 	ARG(struct read_args, count, "count", ARG_INT, true),
 	ARG_END
@@ -360,7 +360,7 @@ struct write_args {
 	int64_t count;
 };
 
-static const struct arg_spec write_spec[] = {
+ARG_SPEC(write_spec, struct write_args) = {
 	ARG(struct write_args, handle, "handle", ARG_INT, false),
 	ARG(struct write_args, buf, "buf-b64", ARG_STR, false),
 	ARG(struct write_args, count, "count", ARG_INT, true),
@@ -411,7 +411,7 @@ struct seek_args {
 
 static const char *const whence_names[] = { "set", "cur", "end", NULL };
 
-static const struct arg_spec seek_spec[] = {
+ARG_SPEC(seek_spec, struct seek_args) = {
 	ARG(struct seek_args, handle, "handle", ARG_INT, false),
 	ARG(struct seek_args, offset, "offset", ARG_INT, false),
 	ARG_ENUM_OF(struct seek_args, whence, "whence", ARG_INT_OR_ENUM, false, whence_names,

@@ -191,7 +191,7 @@ struct freeze_args {
 	struct arg_list mountpoints;
 };
 
-static const struct arg_spec freeze_spec[] = {
+ARG_SPEC(freeze_spec, struct freeze_args) = {
 	ARG(struct freeze_args, mountpoints, "mountpoints", ARG_STR_LIST, true),
 	ARG_END
 };
@@ -325,7 +325,7 @@ struct trim_args {
 	int64_t minimum;
 };
 
-static const struct arg_spec trim_spec[] = {
+ARG_SPEC(trim_spec, struct trim_args) = {
 	ARG(struct trim_args, minimum, "minimum", ARG_INT, true),
 	ARG_END
 };

@@ -53,7 +53,7 @@ struct shutdown_args {
 	const char *mode;
 };
 
-static const struct arg_spec shutdown_spec[] = {
+ARG_SPEC(shutdown_spec, struct shutdown_args) = {
 	ARG(struct shutdown_args, mode, "mode", ARG_STR, true),
 	ARG_END
 };

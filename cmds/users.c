@@ -205,7 +205,7 @@ struct user_args {
 	const char *username;
 };
 
-static const struct arg_spec get_spec[] = {
+ARG_SPEC(get_spec, struct user_args) = {
 	ARG(struct user_args, username, "username", ARG_STR, false),
 	ARG_END
 };
@@ -269,14 +269,14 @@ struct keys_args {
 	bool reset;
 };
 
-static const struct arg_spec add_spec[] = {
+ARG_SPEC(add_spec, struct keys_args) = {
 	ARG(struct keys_args, username, "username", ARG_STR, false),
 	ARG(struct keys_args, keys, "keys", ARG_STR_LIST, false),
 	ARG(struct keys_args, reset, "reset", ARG_BOOL, true),
 	ARG_END
 };
 
-static const struct arg_spec remove_spec[] = {
+ARG_SPEC(remove_spec, struct keys_args) = {
 	ARG(struct keys_args, username, "username", ARG_STR, false),
 	ARG(struct keys_args, keys, "keys", ARG_STR_LIST, false),
 	ARG_END
@@ -396,7 +396,7 @@ struct password_args {
 	bool crypted;
 };
 
-static const struct arg_spec password_spec[] = {
+ARG_SPEC(password_spec, struct password_args) = {
 	ARG(struct password_args, username, "username", ARG_STR, false),
 	ARG(struct password_args, password, "password", ARG_STR, false),
 	ARG(struct password_args, crypted, "crypted", ARG_BOOL, false),
