@@ -1,4 +1,4 @@
-/* dispatch.c - the command table, policy, request validation and replies.
+/* dispatch.c - the command table, its policy, and request validation.
  *
  * Validation follows QEMU's qmp_dispatch: object check, members checked in
  * QDict order, command lookup, enabled check (before arguments, so a
