@@ -15,10 +15,9 @@ of another process means no activation; a descriptor 3 that is no
 listening unix stream socket, or LISTEN_FDS=2, ends the agent with one
 line and status 1; a listener shut down under the agent ends it; peers are
 filtered as on a socket of the agent's own (the uid check needs root,
-else SKIP).  Ends with "N passed, M failed".
+else SKIP).  Ends with "N passed, M failed, K skipped".
 """
 import base64
-import json
 import os
 import re
 import shutil
@@ -29,11 +28,10 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cli import Run, wait_for  # noqa: E402
+import lib  # noqa: E402
+from lib import OK, Run, Session, answers, ask, wait_for  # noqa: E402
 from peers import NOBODY, ask_as  # noqa: E402
 
-PING = b'{"execute":"guest-ping"}'
-OK = b'{"return": {}}\n'
 LISTEN_VARS = ('LISTEN_PID', 'LISTEN_FDS', 'LISTEN_FDNAMES')
 
 
@@ -100,41 +98,7 @@ def listener(path):
     return s
 
 
-class Client:
-    def __init__(self, path, timeout=5):
-        self.s = socket.socket(socket.AF_UNIX)
-        self.s.settimeout(timeout)
-        self.s.connect(path)
-        self.buf = b''
-
-    def __call__(self, cmd, **args):
-        req = {'execute': cmd}
-        if args:
-            req['arguments'] = args
-        self.s.sendall(json.dumps(req).encode())
-        while b'\n' not in self.buf:
-            chunk = self.s.recv(65536)
-            if not chunk:
-                raise ConnectionError('closed')
-            self.buf += chunk
-        line, _, self.buf = self.buf.partition(b'\n')
-        return json.loads(line)
-
-    def close(self):
-        self.s.close()
-
-
-def ask(path, data=PING, timeout=3):
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(timeout)
-    s.connect(path)
-    s.sendall(data)
-    out = s.recv(65536)
-    s.close()
-    return out
-
-
-class Agent:
+class Activated:
     """An activated agent on DIR/qga.sock, logging to DIR/log."""
 
     def __init__(self, b, *extra, sock_path=None):
@@ -185,11 +149,11 @@ def exec_output(q, path, args):
 
 
 def serving(r, b):
-    a = Agent(b, '-v')
+    a = Activated(b, '-v')
     try:
         r.check('activated, no -p: guest-ping answered on the inherited socket',
                 ask(a.sock) == OK, a.log_text())
-        q = Client(a.sock)
+        q = Session(a.sock, timeout=5)
         info = q('guest-info')
         r.check('guest-info answered', 'version' in info.get('return', {}), info)
         q.close()
@@ -199,7 +163,7 @@ def serving(r, b):
                 a.log_text())
         r.check('no warning when -m agrees and no -p', 'warning' not in a.log_text(),
                 a.log_text())
-        q = Client(a.sock)
+        q = Session(a.sock, timeout=5)
         env = exec_output(q, '/usr/bin/env', [])
         r.check('guest-exec /usr/bin/env: no LISTEN_* variable',
                 env is not None and not any(v in env for v in LISTEN_VARS), env)
@@ -214,7 +178,7 @@ def serving(r, b):
         a.cleanup()
 
     # as under systemd: the socket stays, the next start takes it again
-    a = Agent(b, '-d')
+    a = Activated(b, '-d')
     try:
         r.check('-d: the parent exits 0', wait_status(a.pid) == 0, a.log_text())
         a.status = 0
@@ -229,7 +193,7 @@ def serving(r, b):
 
 def conflicts(r, b):
     d = tempfile.mkdtemp(prefix='tqga-act-')
-    a = Agent(b, '-v', '-m', 'vsock-listen', '-p', d + '/other.sock')
+    a = Activated(b, '-v', '-m', 'vsock-listen', '-p', d + '/other.sock')
     try:
         r.check('-m vsock-listen -p PATH with a unix socket: the socket wins, served',
                 ask(a.sock) == OK, a.log_text())
@@ -241,7 +205,7 @@ def conflicts(r, b):
     finally:
         a.cleanup()
         shutil.rmtree(d, ignore_errors=True)
-    a = Agent(b, '-m', 'bogus')
+    a = Activated(b, '-m', 'bogus')
     try:
         r.check('-m with an unknown method: set aside too, as qemu-ga', ask(a.sock) == OK,
                 a.log_text())
@@ -269,10 +233,10 @@ def not_activated(r, b):
         pid, err = start(b, ['-m', 'unix-listen', '-p', sock2, '-t', d, '-f', d + '/pid',
                              '-l', d + '/log'], s.fileno(), listen_pid=1)
         try:
-            wait_for(lambda: os.path.exists(sock2))
+            wait_for(lambda: answers(sock2))
             r.check('LISTEN_PID not ours, -p given: its own socket served',
                     ask(sock2) == OK, open(d + '/log').read())
-            q = Client(sock2)
+            q = Session(sock2, timeout=5)
             env = exec_output(q, '/usr/bin/env', [])
             q.close()
             r.check('and the ignored LISTEN_* are not handed to guest-exec',
@@ -322,7 +286,7 @@ def bad_descriptors(r, b):
 
 
 def failures(r, b):
-    a = Agent(b)
+    a = Activated(b)
     try:
         r.check('served before the listener is shut down', ask(a.sock) == OK)
         a.lsock.shutdown(socket.SHUT_RDWR)     # the other holder, as systemd could
@@ -334,7 +298,7 @@ def failures(r, b):
         r.check('the socket file is left in place', os.path.exists(a.sock))
     finally:
         a.cleanup()
-    a = Agent(b, '-r')
+    a = Activated(b, '-r')
     try:
         r.check('-r: served', ask(a.sock) == OK)
         a.lsock.shutdown(socket.SHUT_RDWR)
@@ -361,9 +325,9 @@ def failures(r, b):
 
 def peers(r, b):
     if os.geteuid() != 0:
-        print('SKIP refused peers on the inherited socket: needs root to setuid a client')
+        r.skip('refused peers on the inherited socket', 'needs root to setuid a client')
         return
-    a = Agent(b)
+    a = Activated(b)
     try:
         os.chmod(a.sock, 0o666)     # a SocketMode= too wide
         what, out = ask_as(a.sock, NOBODY, NOBODY)
@@ -375,7 +339,7 @@ def peers(r, b):
         r.check('root is still served afterwards', ask(a.sock) == OK)
     finally:
         a.cleanup()
-    a = Agent(b, '--peer-uids=%d' % NOBODY)
+    a = Activated(b, '--peer-uids=%d' % NOBODY)
     try:
         os.chmod(a.sock, 0o666)
         r.check('--peer-uids applies to the inherited socket too',
@@ -386,15 +350,14 @@ def peers(r, b):
 
 def main():
     args = sys.argv[1:]
-    b = os.path.abspath(args[0] if args else './tinyqga')
+    b = lib.binary(args)
     r = Run()
     for part in (serving, conflicts, not_activated, bad_descriptors, failures, peers):
         try:
             part(r, b)
         except Exception as e:     # a broken part is a failure, the others still run
             r.check('%s ran to the end' % part.__name__, False, repr(e))
-    print('%d passed, %d failed' % (r.passed, r.failed))
-    return 1 if r.failed else 0
+    return r.done()
 
 
 if __name__ == '__main__':

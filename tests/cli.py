@@ -5,23 +5,24 @@ and retry path: tinyqga as a drop-in for qemu-ga's invocation.
     tests/cli.py ./tinyqga [--no-ref]
 
 When /usr/sbin/qemu-ga is installed, --dump-conf output is also read back
-by it.  Ends with "N passed, M failed".
+by it.  Ends with "N passed, M failed, K skipped".
 """
 import json
 import os
 import re
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lib import OK, Run, answers, ask, wait_for  # noqa: E402
+import lib  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PING = b'{"execute":"guest-ping"}'
-OK = b'{"return": {}}\n'
 UNIT_ARGS = ['--method=virtio-serial', '--path=/dev/virtio-ports/org.qemu.guest_agent.0',
              '--blacklist=guest-file-open,guest-file-close,guest-file-read,guest-file-write,'
              'guest-file-seek,guest-file-flush,guest-exec,guest-exec-status',
@@ -41,42 +42,11 @@ allow-rpcs=
 '''
 
 
-class Run:
-    def __init__(self):
-        self.passed = self.failed = 0
-
-    def check(self, name, ok, detail=''):
-        print('PASS' if ok else 'FAIL', name, '' if ok else detail)
-        if ok:
-            self.passed += 1
-        else:
-            self.failed += 1
-
-
 def run(binary, *args, env=None, cwd=None, timeout=10):
     e = dict(os.environ, QGA_CONF='/nonexistent/qemu-ga.conf')
     e.update(env or {})
     p = subprocess.run([binary] + list(args), capture_output=True, env=e, cwd=cwd, timeout=timeout)
     return p.returncode, p.stdout.decode(), p.stderr.decode()
-
-
-def ask(sock, data=PING, timeout=3):
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(timeout)
-    s.connect(sock)
-    s.sendall(data)
-    out = s.recv(65536)
-    s.close()
-    return out
-
-
-def wait_for(pred, timeout=5.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return pred()
 
 
 def alive(pid):
@@ -295,7 +265,7 @@ def foreground(r, b):
     p = subprocess.Popen([b, '-m', 'unix-listen', '-p', sock, '-t', 'rel/state'], cwd=d,
                          stderr=subprocess.PIPE)
     # the state directory is made after the channel opens: ready is a reply
-    ready = wait_for(lambda: os.path.exists(sock)) and ask(sock) == OK
+    ready = wait_for(lambda: answers(sock))
     r.check('relative state directory created from the start directory',
             ready and os.path.isdir(d + '/rel/state'), (ready, os.listdir(d)))
     r.check('no pid file without -d', not os.path.exists('/var/run/qemu-ga.pid') or
@@ -309,11 +279,9 @@ def foreground(r, b):
     time.sleep(0.5)
     r.check('-r: starts although the path cannot be used yet', p.poll() is None)
     os.mkdir(d + '/later')
-    r.check('-r: listens once the path can be used', wait_for(lambda: os.path.exists(sock), 8) and
-            ask(sock) == OK)
+    r.check('-r: listens once the path can be used', wait_for(lambda: answers(sock), 8))
     os.unlink(sock)
-    r.check('-r: a removed socket path is recreated', wait_for(lambda: os.path.exists(sock), 8) and
-            ask(sock) == OK)
+    r.check('-r: a removed socket path is recreated', wait_for(lambda: answers(sock), 8))
     before = sum(int(x) for x in open('/proc/%d/stat' % p.pid).read().split()[13:15])
     time.sleep(2)
     after = sum(int(x) for x in open('/proc/%d/stat' % p.pid).read().split()[13:15])
@@ -329,30 +297,13 @@ def defined(path, pattern):
 
 def info_version(b, args=()):
     """guest-info's version from a short-lived agent on a unix socket."""
-    d = tempfile.mkdtemp()
-    sock = d + '/s'
-    p = subprocess.Popen([b, '-m', 'unix-listen', '-p', sock, '-t', d] + list(args),
-                         stderr=subprocess.PIPE)
+    a = lib.Agent(b, args)
     try:
-        if not wait_for(lambda: os.path.exists(sock)):
-            return None
-        s = socket.socket(socket.AF_UNIX)
-        s.settimeout(3)
-        s.connect(sock)
-        s.sendall(b'{"execute":"guest-info"}')
-        out = b''
-        while not out.endswith(b'\n'):
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            out += chunk
-        s.close()
-        return json.loads(out)['return']['version']
+        return json.loads(ask(a.sock, b'{"execute":"guest-info"}'))['return']['version']
     except (OSError, ValueError, KeyError):
         return None
     finally:
-        p.send_signal(signal.SIGTERM)
-        p.wait(5)
+        a.stop()
 
 
 def version(r, b):
@@ -402,7 +353,7 @@ def version(r, b):
 
 def main():
     args = sys.argv[1:]
-    b = os.path.abspath(args[0] if args and not args[0].startswith('-') else './tinyqga')
+    b = lib.binary(args)
     ref = None if '--no-ref' in args or not os.access('/usr/sbin/qemu-ga', os.X_OK) else '/usr/sbin/qemu-ga'
     r = Run()
     options(r, b, ref)
@@ -411,8 +362,7 @@ def main():
     daemon(r, b)
     closed_stdio(r, b)
     foreground(r, b)
-    print('%d passed, %d failed' % (r.passed, r.failed))
-    return 1 if r.failed else 0
+    return r.done()
 
 
 if __name__ == '__main__':

@@ -17,7 +17,7 @@
     tests/distro.py
 
 A missing tool is a SKIP line (tests/deps installs them).  Ends with
-"N passed, M failed".
+"N passed, M failed, K skipped".
 """
 import glob
 import json
@@ -33,20 +33,17 @@ import tarfile
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lib import Run  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PORT = '/dev/virtio-ports/org.qemu.guest_agent.0'
-passed = failed = 0
+R = Run()
+skip = R.skip
 
 
 def check(name, ok, detail=''):
-    global passed, failed
-    print('PASS' if ok else 'FAIL', name, '' if ok else str(detail)[-2000:])
-    passed += bool(ok)
-    failed += not ok
-
-
-def skip(name, why):
-    print('SKIP %s: %s' % (name, why))
+    return R.check(name, ok, '' if ok else str(detail)[-2000:])
 
 
 def run(argv, **kw):
@@ -597,8 +594,7 @@ def main():
         container(tmp, tree, ver)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print('%d passed, %d failed' % (passed, failed))
-    return 1 if failed else 0
+    return R.done()
 
 
 if __name__ == '__main__':

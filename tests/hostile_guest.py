@@ -7,7 +7,7 @@ handles, children, unread statuses, captured output and argument sizes.
 
     tests/hostile_guest.py ./tinyqga
 
-Prints PASS/FAIL/SKIP lines and ends with "N passed, M failed".
+Prints PASS/FAIL/SKIP lines and ends with "N passed, M failed, K skipped".
 """
 import base64
 import json
@@ -15,7 +15,6 @@ import os
 import resource
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,96 +22,22 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from files_exec import b64, err, ret, wait_exit  # noqa: E402
-from protocol import Run  # noqa: E402
+import lib  # noqa: E402
+from lib import SLOW, Run, Session  # noqa: E402
 
-SLOW = float(os.environ.get('TINYQGA_TEST_SLOW', '1'))
 # strerror(EMFILE): glibc's words, then musl's
 EMFILE = ["failed to open file '/dev/null' (mode: 'r'): " + t
           for t in ('Too many open files', 'No file descriptors available')]
 HELPER_TIMEOUT = 10                     # HELPER_TIMEOUT_MS in options.h
 
 
-class Agent:
-    """An agent on a unix socket in its own temp dir, with what a test
-    wants it to inherit: environment, descriptors, fd limit."""
-
-    def __init__(self, binary, env=None, pass_fds=(), nofile=None):
-        self.dir = tempfile.mkdtemp(prefix='tqga-hostile-')
-        self.sock = os.path.join(self.dir, 'sock')
-
-        def limit():
-            if nofile:
-                resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
-        self.proc = subprocess.Popen(
-            [binary, '-m', 'unix-listen', '-p', self.sock, '-t', self.dir + '/st'],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            env=env, pass_fds=pass_fds, preexec_fn=limit)
-        end = time.monotonic() + 5 * SLOW
-        while not os.path.exists(self.sock):
-            if self.proc.poll() is not None or time.monotonic() > end:
-                raise RuntimeError('agent did not start')
-            time.sleep(0.01)
-        self.pid = self.proc.pid
-
-    def connect(self):
-        s = socket.socket(socket.AF_UNIX)
-        s.connect(self.sock)
-        return s
-
-    def status(self, key):
-        for line in open('/proc/%d/status' % self.pid):
-            if line.startswith(key):
-                return int(line.split()[1])
-
-    def children(self):
-        """(pid, state) of the agent's children; state Z is a zombie."""
-        kids = []
-        for p in os.listdir('/proc'):
-            try:
-                f = open('/proc/%s/stat' % p).read().rsplit(')', 1)[1].split()
-            except (OSError, IndexError):
-                continue
-            if f[1] == str(self.pid):
-                kids.append((int(p), f[0]))
-        return kids
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-class Session:
-    """One connection, request by request; a 64 MiB reply is gathered in
-    chunks, not by growing one bytes object."""
-
-    def __init__(self, agent):
-        self.s = agent.connect()
-        self.s.settimeout(30 * SLOW)
-        self.rest = b''
-
-    def __call__(self, cmd, **args):
-        req = {'execute': cmd}
-        if args:
-            req['arguments'] = {k.replace('_', '-'): v for k, v in args.items()}
-        self.s.sendall(json.dumps(req).encode())
-        parts, d = [], self.rest
-        while b'\n' not in d:
-            parts.append(d)
-            d = self.s.recv(1 << 20)
-            if not d:
-                raise EOFError
-        head, self.rest = d.split(b'\n', 1)
-        parts.append(head)
-        return json.loads(b''.join(parts))
-
-    def close(self):
-        self.s.close()
+def Agent(binary, env=None, pass_fds=(), nofile=None):
+    """An agent (state in DIR/st) with what a test wants it to inherit:
+    environment, descriptors, fd limit."""
+    def limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+    return lib.Agent(binary, env=env, pass_fds=pass_fds, preexec_fn=limit if nofile else None,
+                     statedir='st')
 
 
 def timed(q, cmd, **args):
@@ -460,7 +385,7 @@ def pid_reuse_cases(r, b):
     """A exited, status unread; B given A's pid through ns_last_pid: the
     status of that pid is A's first, then B's (audit 20, item 9)."""
     if os.getuid() != 0 or not os.access('/proc/sys/kernel/ns_last_pid', os.W_OK):
-        print('SKIP pid reuse: needs root and /proc/sys/kernel/ns_last_pid')
+        r.skip('pid reuse', 'needs root and /proc/sys/kernel/ns_last_pid')
         return
     a = Agent(b)
     q = Session(a)
@@ -524,7 +449,7 @@ def exec_total_cases(r, b):
 
 def main():
     args = sys.argv[1:]
-    b = os.path.abspath(args[0] if args else './tinyqga')
+    b = lib.binary(args)
     r = Run([])
     d = tempfile.mkdtemp(prefix='tqga-hostile-')
     try:
@@ -532,7 +457,7 @@ def main():
         if os.getuid() == 0 and os.access('/usr/bin/python3', os.X_OK):
             children_cases(r, b, d)
         else:
-            print('SKIP helpers: a fake chpasswd needs root (guest-set-user-password) and /usr/bin/python3')
+            r.skip('helpers', 'a fake chpasswd needs root (guest-set-user-password) and /usr/bin/python3')
         limits_cases(r, b)
         pid_reuse_cases(r, b)
         exec_total_cases(r, b)
@@ -541,8 +466,7 @@ def main():
         r.check('suite ran to the end', False, traceback.format_exc().replace('\n', ' | '))
     finally:
         shutil.rmtree(d, ignore_errors=True)
-    print('%d passed, %d failed' % (r.passed, r.failed))
-    return 1 if r.failed else 0
+    return r.done()
 
 
 if __name__ == '__main__':

@@ -9,7 +9,7 @@ guest-ping answered within a bound afterwards.
 
     tests/hostile_paths.py ./tinyqga
 
-Needs root.  Ends with "N passed, M failed".
+Needs root.  Ends with "N passed, M failed, K skipped".
 """
 import os
 import shutil
@@ -21,8 +21,9 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from protocol import Agent, Run  # noqa: E402
-from files_exec import Session, ret, err, b64  # noqa: E402
+import lib  # noqa: E402
+from lib import Agent, Run, Session  # noqa: E402
+from files_exec import ret, err, b64  # noqa: E402
 
 USER = 65534            # plays the unprivileged user
 BOUND = 5               # seconds within which anything must answer
@@ -396,25 +397,23 @@ def hook(r, b):
     # a hook that never ends is killed after HELPER_HOOK_TIMEOUT_MS (10 min,
     # hooks flush databases): too long here; tests/hostile_guest.py runs the
     # same bounded wait on a hanging chpasswd (10 s)
-    print('SKIP hook that never ends: its bound is 10 min; the same wait is tested on a hanging '
-          'helper in tests/hostile_guest.py')
+    r.skip('hook that never ends', 'its bound is 10 min; the same wait is tested on a hanging '
+           'helper in tests/hostile_guest.py')
 
 
 def main():
-    b = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else './tinyqga')
-    if os.getuid() != 0:
-        print('SKIP hostile paths: planting files of another user needs root')
-        print('0 passed, 0 failed')
-        return 0
+    b = lib.binary(sys.argv[1:])
     r = Run([])
+    if os.getuid() != 0:
+        r.skip('hostile paths', 'planting files of another user needs root')
+        return r.done()
     Case.b = b
     for suite in (statedir, pidfile, logfile, users, hook):
         try:
             suite(r, b)
         except Exception as e:     # one broken suite must not hide the others
             r.check(suite.__name__, False, 'exception: %r' % e)
-    print('%d passed, %d failed' % (r.passed, r.failed))
-    return 1 if r.failed else 0
+    return r.done()
 
 
 if __name__ == '__main__':

@@ -14,7 +14,7 @@ enabled.
 
     tests/hosts.py
 
-Ends with "N passed, M failed".
+Ends with "N passed, M failed, K skipped".
 """
 import os
 import shutil
@@ -24,8 +24,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from protocol import Agent, Run  # noqa: E402
-from files_exec import Session, b64, ret, err  # noqa: E402
+from lib import Agent, Run, Session  # noqa: E402
+from files_exec import b64, ret, err  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -209,7 +209,7 @@ class Scratch:
 def on_scratch(r, name, scratch, binary, steps):
     """Run steps(q) against an agent that sees only the scratch mount."""
     if not scratch.ok:
-        print('SKIP %s: %s' % (name, scratch.why))
+        r.skip(name, scratch.why)
         return
     a = scratch.agent(binary)
     q = Session(a)
@@ -352,8 +352,7 @@ def main():
         # leave build/gen as a plain `make` wants it (bench/run does the same)
         subprocess.run(['make', '-s', '--no-print-directory', 'build/gen/commands.h',
                         'build/gen/config.h'], cwd=ROOT)
-    print('%d passed, %d failed' % (r.passed, r.failed))
-    return 1 if r.failed else 0
+    return r.done()
 
 
 if __name__ == '__main__':

@@ -6,7 +6,7 @@ by fixture trees under $TINYQGA_SYSROOT.
 
     tests/info.py ./tinyqga
 
-Ends with "N passed, M failed".
+Ends with "N passed, M failed, K skipped".
 """
 import json
 import os
@@ -17,21 +17,13 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from protocol import Agent, Run  # noqa: E402
+import lib  # noqa: E402
+from lib import Agent, Run, ask  # noqa: E402
 
 
 def call(agent, cmd, raw=False):
     """One request, one reply line."""
-    s = agent.connect()
-    s.settimeout(10)
-    s.sendall(json.dumps({'execute': cmd}).encode())
-    out = b''
-    while not out.endswith(b'\n'):
-        d = s.recv(1 << 20)
-        if not d:
-            break
-        out += d
-    s.close()
+    out = ask(agent.sock, lib.request(cmd, {}), timeout=10)
     return out if raw else json.loads(out)
 
 
@@ -386,12 +378,11 @@ def fixture(r, b):
 
 
 def main():
-    b = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else './tinyqga')
+    b = lib.binary(sys.argv[1:])
     r = Run([])
     live(r, b)
     fixture(r, b)
-    print('%d passed, %d failed' % (r.passed, r.failed))
-    return 1 if r.failed else 0
+    return r.done()
 
 
 if __name__ == '__main__':

@@ -7,7 +7,7 @@ systemd hands it (tests/activation.py's way).
 
     tests/packaging.py BINARY
 
-Ends with "N passed, M failed".
+Ends with "N passed, M failed, K skipped".
 """
 import os
 import shutil
@@ -15,15 +15,13 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lib  # noqa: E402
+from lib import Run  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-passed = failed = 0
-
-
-def check(name, ok, detail=''):
-    global passed, failed
-    print('PASS' if ok else 'FAIL', name, '' if ok else detail)
-    passed += bool(ok)
-    failed += not ok
+R = Run()
+check = R.check
 
 
 def unit_argv(unit, env):
@@ -65,7 +63,6 @@ def socket_units(d, binary):
               '\npath=' not in r.stdout and 'statedir=/run/tinyqga-%s\n' % kind in r.stdout,
               r.stdout + r.stderr)
     # the unix service as systemd starts it, its statedir moved to a temporary one
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import activation
     t = tempfile.mkdtemp(prefix='tqga-pkg-')
     try:
@@ -74,7 +71,7 @@ def socket_units(d, binary):
         s = activation.listener(t + '/qga.sock')
         pid, err = activation.start(binary, argv[1:], s.fileno())
         try:
-            ok = activation.ask(t + '/qga.sock') == activation.OK
+            ok = lib.ask(t + '/qga.sock') == lib.OK
         except OSError as e:
             ok = repr(e)
         os.kill(pid, 15)
@@ -138,7 +135,7 @@ def main():
                   r.returncode == 0 and 'DIFFERENCES FROM QEMU-GA' in r.stdout and not r.stderr.strip(),
                   r.stderr[:500])
         else:
-            print('SKIP man page rendering: man not installed')
+            R.skip('man page rendering', 'man not installed')
         for f in ('etc/init.d/tinyqga', 'etc/initramfs-tools/scripts/init-top/tinyqga',
                   'etc/initramfs-tools/hooks/tinyqga'):
             r = subprocess.run(['sh', '-n', os.path.join(d, f)], capture_output=True, text=True)
@@ -149,8 +146,7 @@ def main():
         check('make uninstall removes every file', r.returncode == 0 and not left, left)
     finally:
         shutil.rmtree(d, ignore_errors=True)
-    print('%d passed, %d failed' % (passed, failed))
-    return 1 if failed else 0
+    return R.done()
 
 
 if __name__ == '__main__':

@@ -13,19 +13,14 @@ qemu-ga accepts became ambiguous.  vsock-listen is tried in tests/vm/run,
 where the guest kernel has a loopback transport.
 
 Needs root for the setuid child: otherwise those checks print SKIP.
-Ends with "N passed, M failed".
+Ends with "N passed, M failed, K skipped".
 """
 import os
 import re
-import signal
 import socket
-import subprocess
 import sys
 import tempfile
-import time
 
-PING = b'{"execute":"guest-ping"}'
-OK = b'{"return": {}}\n'
 NOBODY = 65534
 # qemu-ga's long options (getopt_long accepts any unambiguous prefix)
 QEMU_GA_LONGS = ['help', 'version', 'verbose', 'logfile', 'pidfile', 'fsfreeze-hook', 'method',
@@ -33,19 +28,10 @@ QEMU_GA_LONGS = ['help', 'version', 'verbose', 'logfile', 'pidfile', 'fsfreeze-h
                  'retry-path', 'config', 'dump-conf']
 
 
-# the suites' shared pieces, from tests/cli.py
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cli import Run, run, wait_for  # noqa: E402
-
-
-def ask(sock, timeout=3):
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(timeout)
-    s.connect(sock)
-    s.sendall(PING)
-    out = s.recv(65536)
-    s.close()
-    return out
+import lib  # noqa: E402
+from lib import OK, PING, Run, ask, wait_for  # noqa: E402
+from cli import run  # noqa: E402
 
 
 def ask_as(sock, uid, gid, timeout=3):
@@ -89,27 +75,11 @@ def ask_as(sock, uid, gid, timeout=3):
     return what.decode(), rest
 
 
-class Agent:
-    """tinyqga on a unix socket in a directory others may enter."""
-
-    def __init__(self, b, *extra):
-        self.d = tempfile.mkdtemp()
-        os.chmod(self.d, 0o755)
-        self.sock, self.log = self.d + '/qga.sock', self.d + '/log'
-        self.p = subprocess.Popen([b, '-m', 'unix-listen', '-p', self.sock, '-t', self.d,
-                                   '-l', self.log] + list(extra),
-                                  env=dict(os.environ, QGA_CONF='/nonexistent'))
-        wait_for(lambda: os.path.exists(self.sock))
-
-    def log_text(self):
-        try:
-            return open(self.log).read()
-        except OSError:
-            return ''
-
-    def stop(self):
-        self.p.send_signal(signal.SIGTERM)
-        return self.p.wait(5)
+def Agent(b, *extra):
+    """tinyqga on DIR/qga.sock in a directory others may enter, logging
+    to DIR/log."""
+    return lib.Agent(b, extra, env=dict(os.environ, QGA_CONF='/nonexistent'), dir_mode=0o755,
+                     sock_name='qga.sock', logfile=True)
 
 
 def options(r, b):
@@ -162,7 +132,7 @@ def options(r, b):
 
 def unix_peers(r, b):
     if os.geteuid() != 0:
-        print('SKIP unix-listen peers: needs root to setuid a client')
+        r.skip('unix-listen peers', 'needs root to setuid a client')
         return
     a = Agent(b)
     try:
@@ -178,7 +148,7 @@ def unix_peers(r, b):
         what, out = ask_as(a.sock, NOBODY, NOBODY)
         r.check('and the next untrusted peer is refused again', what == 'connected' and out == b'',
                 (what, out))
-        r.check('the agent keeps running', a.p.poll() is None and ask(a.sock) == OK)
+        r.check('the agent keeps running', a.proc.poll() is None and ask(a.sock) == OK)
     finally:
         r.check('SIGTERM exits 0', a.stop() == 0)
 
@@ -219,12 +189,11 @@ def unix_peers(r, b):
 
 def main():
     args = sys.argv[1:]
-    b = os.path.abspath(args[0] if args else './tinyqga')
+    b = lib.binary(args)
     r = Run()
     options(r, b)
     unix_peers(r, b)
-    print('%d passed, %d failed' % (r.passed, r.failed))
-    return 1 if r.failed else 0
+    return r.done()
 
 
 if __name__ == '__main__':

@@ -10,7 +10,7 @@ also sent to a live qemu-ga and the two agents' bytes are compared.
 
     tests/protocol.py ./tinyqga [--ref /usr/sbin/qemu-ga | --no-ref] [-k NAME]
 
-Ends with "N passed, M failed"; exit status 1 if anything failed.
+Ends with "N passed, M failed, K skipped"; exit status 1 if anything failed.
 TINYQGA_TEST_SLOW=N (make check-asan, check-valgrind) stretches every wait
 N times and leaves out the resident-memory bounds, which an instrumented
 agent cannot meet.
@@ -19,19 +19,19 @@ Python 3 standard library only.
 import json
 import os
 import select
-import signal
 import socket
 import stat
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 AFTER = b'{"execute":"guest-ping","id":"after"}'
 AFTER_R = b'{"return": {}, "id": "after"}\n'
 OK = b'{"return": {}}\n'
-SLOW = float(os.environ.get('TINYQGA_TEST_SLOW', '1'))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lib  # noqa: E402
+from lib import SLOW, Run  # noqa: E402
 
 
 def E(desc, id_=None):
@@ -201,98 +201,8 @@ SLOW_ON_REF = {'token count', 'message just under 64 MiB', 'message over 64 MiB,
                '64 MiB of whitespace'}
 
 
-class Agent:
-    def __init__(self, binary, extra=(), env=None):
-        self.dir = tempfile.mkdtemp(prefix='tqga-test-')
-        self.sock = os.path.join(self.dir, 'sock')
-        self.proc = subprocess.Popen(
-            [binary, '-m', 'unix-listen', '-p', self.sock, '-t', self.dir,
-             '-f', os.path.join(self.dir, 'pid')] + list(extra),
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            env=env)
-        end = time.monotonic() + 5 * SLOW
-        while not os.path.exists(self.sock):
-            if self.proc.poll() is not None or time.monotonic() > end:
-                raise RuntimeError('agent did not start: %r' % self.proc.stderr.read())
-            time.sleep(0.01)
-
-    def connect(self):
-        s = socket.socket(socket.AF_UNIX)
-        s.connect(self.sock)
-        return s
-
-    def exchange(self, data, want_len=None, timeout=2.0, chunk=None):
-        # a reply still owed may take long on an instrumented agent; a
-        # silence is only waited out
-        timeout *= SLOW if want_len is None else SLOW * 6
-        """Send data (in a thread, so big replies cannot deadlock us) and
-        read until want_len bytes or `timeout` seconds of silence."""
-        s = self.connect()
-
-        def send():
-            try:
-                if chunk:
-                    for i in range(0, len(data), chunk):
-                        s.sendall(data[i:i + chunk])
-                else:
-                    s.sendall(data)
-            except OSError:
-                pass
-        t = threading.Thread(target=send)
-        t.start()
-        out = bytearray()
-        while want_len is None or len(out) < want_len:
-            r, _, _ = select.select([s], [], [], timeout)
-            if not r:
-                break
-            d = s.recv(1 << 20)
-            if not d:
-                break
-            out += d
-        t.join()
-        s.shutdown(socket.SHUT_WR)      # polite close: see REFERENCE 9
-        s.settimeout(0.2)
-        try:
-            while s.recv(1 << 16):
-                pass
-        except OSError:
-            pass
-        s.close()
-        return bytes(out)
-
-    def rss_kb(self):
-        with open('/proc/%d/status' % self.proc.pid) as f:
-            for line in f:
-                if line.startswith('VmRSS:'):
-                    return int(line.split()[1])
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        subprocess.call(['rm', '-rf', self.dir])
-        return self.proc.returncode
-
-
-class Run:
-    def __init__(self, only):
-        self.passed = self.failed = 0
-        self.only = only
-
-    def want(self, name):
-        return not self.only or any(o in name for o in self.only)
-
-    def check(self, name, ok, detail=''):
-        if ok:
-            self.passed += 1
-            print('PASS', name)
-        else:
-            self.failed += 1
-            print('FAIL', name, detail)
+def Agent(binary, extra=(), env=None):
+    return lib.Agent(binary, extra, env=env, pidfile=True)
 
 
 def show(b, n=160):
@@ -580,18 +490,17 @@ def serial_eio_cases(run, binary):
     """isa-serial -r: a read error fails the line, which is opened again."""
     import pty
     import shutil
-    import tempfile
     head = open(binary, 'rb').read(1 << 20)
     if b'ld-linux' not in head or b'libasan' in head or b'valgrind' in head or \
             os.environ.get('ASAN_OPTIONS') or not shutil.which('gcc'):
-        print('SKIP isa-serial EIO (needs a plain dynamic build and gcc for the LD_PRELOAD shim)')
+        run.skip('isa-serial EIO', 'needs a plain dynamic build and gcc for the LD_PRELOAD shim')
         return
     d = tempfile.mkdtemp()
     with open(d + '/eio.c', 'w') as f:
         f.write(EIO_SHIM)
     if subprocess.run(['gcc', '-shared', '-fPIC', '-o', d + '/eio.so', d + '/eio.c', '-ldl'],
                       capture_output=True).returncode:
-        print('SKIP isa-serial EIO (shim does not build)')
+        run.skip('isa-serial EIO', 'shim does not build')
         return
     m, s = pty.openpty()
     p = subprocess.Popen([binary, '-r', '-m', 'isa-serial', '-p', os.ttyname(s), '-l', d + '/log'],
@@ -710,7 +619,9 @@ def large_file_cases(run, binary):
 
 def main():
     args = sys.argv[1:]
-    binary = os.path.abspath(args.pop(0)) if args and not args[0].startswith('-') else './tinyqga'
+    binary = lib.binary(args)
+    if args and not args[0].startswith('-'):
+        args.pop(0)
     ref = '/usr/sbin/qemu-ga' if os.access('/usr/sbin/qemu-ga', os.X_OK) else None
     only = []
     while args:
@@ -730,8 +641,7 @@ def main():
         serial_eio_cases(run, binary)
         cli_cases(run, binary)
         large_file_cases(run, binary)
-    print('%d passed, %d failed' % (run.passed, run.failed))
-    return 1 if run.failed else 0
+    return run.done()
 
 
 if __name__ == '__main__':

@@ -12,15 +12,15 @@ same (RSS within one page of slack per 64 kB).
     tests/soak.py BINARY [REQUESTS]      (default 100,000; the note in the
                                           issue reports a 1,000,000 run)
 
-Ends with "N passed, M failed".
+Ends with "N passed, M failed, K skipped".
 """
-import json
 import os
-import socket
-import subprocess
 import sys
-import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lib  # noqa: E402
+from lib import Agent, Run, Session  # noqa: E402
 
 SIMPLE = [
     b'{"execute":"guest-ping"}',
@@ -34,40 +34,6 @@ SIMPLE = [
     b'[1,2,3]',
     b'{"execute":1}',
 ]
-
-
-class Client:
-    def __init__(self, path):
-        self.s = socket.socket(socket.AF_UNIX)
-        for _ in range(500):
-            try:
-                self.s.connect(path)
-                break
-            except OSError:
-                time.sleep(0.01)
-        self.buf = b''
-
-    def lines(self, n):
-        out = []
-        while len(out) < n:
-            while b'\n' not in self.buf:
-                d = self.s.recv(1 << 20)
-                if not d:
-                    raise RuntimeError('agent closed the connection')
-                self.buf += d
-            line, self.buf = self.buf.split(b'\n', 1)
-            out.append(line)
-        return out
-
-    def call(self, name, **args):
-        req = {'execute': name}
-        if args:
-            req['arguments'] = args
-        self.s.sendall(json.dumps(req).encode())
-        return json.loads(self.lines(1)[0])
-
-    def close(self):
-        self.s.close()
 
 
 def snapshot(pid):
@@ -88,25 +54,25 @@ def snapshot(pid):
 
 def session(sock, total, path, counts):
     """Send `total` requests; returns how many replies were checked."""
-    c = Client(sock)
+    c = Session(sock)
     done = since_connect = 0
     batch = b''.join(SIMPLE[i % len(SIMPLE)] for i in range(90))
     while done < total:
         c.s.sendall(batch)
-        replies = c.lines(90)
+        replies = c.replies(90)
         for i, r in enumerate(replies):
             key = b'"error"' if SIMPLE[i % len(SIMPLE)] in (SIMPLE[5], SIMPLE[6], SIMPLE[7],
                                                             SIMPLE[8], SIMPLE[9]) else b'"return"'
             if key not in r:
                 raise RuntimeError('unexpected reply %r to %r' % (r[:200], SIMPLE[i % len(SIMPLE)]))
-        h = c.call('guest-file-open', path=path)['return']
-        data = c.call('guest-file-read', handle=h, count=4096)['return']
+        h = c('guest-file-open', path=path)['return']
+        data = c('guest-file-read', handle=h, count=4096)['return']
         if data['count'] != 1000:
             raise RuntimeError('file read %r' % data)
-        c.call('guest-file-close', handle=h)
-        pid = c.call('guest-exec', path='/bin/true')['return']['pid']
+        c('guest-file-close', handle=h)
+        pid = c('guest-exec', path='/bin/true')['return']['pid']
         n = 5
-        while not c.call('guest-exec-status', pid=pid)['return']['exited']:
+        while not c('guest-exec-status', pid=pid)['return']['exited']:
             n += 1
             time.sleep(0.0005)
         done += 90 + n
@@ -114,58 +80,44 @@ def session(sock, total, path, counts):
         since_connect += 90 + n
         if since_connect >= 1000:
             c.close()
-            c = Client(sock)
+            c = Session(sock)
             counts['reconnects'] += 1
             since_connect = 0
     c.close()
 
 
 def main():
-    binary = sys.argv[1]
+    binary = lib.binary(sys.argv[1:])
     total = int(sys.argv[2]) if len(sys.argv) > 2 else 100000
-    passed = failed = 0
-    d = tempfile.mkdtemp(prefix='tqga-soak-')
-    sock = os.path.join(d, 'sock')
-    path = os.path.join(d, 'data')
+    r = Run()
+    path = os.path.join(lib.ROOT, 'data')
     with open(path, 'wb') as f:
         f.write(b'x' * 1000)
-    agent = subprocess.Popen([binary, '-m', 'unix-listen', '-p', sock, '-t', d,
-                              '-f', os.path.join(d, 'pid'), '-b', 'guest-get-osinfo'],
-                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
+    agent = Agent(binary, ['-b', 'guest-get-osinfo'], pidfile=True)
     counts = {'requests': 0, 'reconnects': 0}
     try:
         t0 = time.monotonic()
-        session(sock, total // 10, path, counts)
+        session(agent.sock, total // 10, path, counts)
         time.sleep(0.3)
         before = snapshot(agent.pid)
-        session(sock, total - total // 10, path, counts)
+        session(agent.sock, total - total // 10, path, counts)
         time.sleep(0.3)
         after = snapshot(agent.pid)
         secs = time.monotonic() - t0
         print('# %d requests, %d reconnects in %.1f s; after warm-up RSS %d kB, %d fds, '
               '%d children; at the end RSS %d kB, %d fds, %d children' %
               (counts['requests'], counts['reconnects'], secs, *before, *after))
-        checks = [
-            ('RSS flat after warm-up', after[0] <= before[0] + 4 + before[0] // 16,
-             '%d -> %d kB' % (before[0], after[0])),
-            ('open fds the same', after[1] == before[1], '%d -> %d' % (before[1], after[1])),
-            ('no child process left', after[2] == 0 and before[2] == 0,
-             '%d, %d' % (before[2], after[2])),
-            ('agent still up', agent.poll() is None, ''),
-        ]
-        for name, ok, detail in checks:
-            print('%s %s %s' % ('PASS' if ok else 'FAIL', name, '' if ok else detail))
-            passed += ok
-            failed += not ok
+        r.check('RSS flat after warm-up', after[0] <= before[0] + 4 + before[0] // 16,
+                '%d -> %d kB' % (before[0], after[0]))
+        r.check('open fds the same', after[1] == before[1], '%d -> %d' % (before[1], after[1]))
+        r.check('no child process left', after[2] == 0 and before[2] == 0,
+                '%d, %d' % (before[2], after[2]))
+        r.check('agent still up', agent.proc.poll() is None)
     except Exception as e:     # noqa: BLE001 - any failure is one failed check
-        print('FAIL soak session: %s' % e)
-        failed += 1
+        r.check('soak session', False, e)
     finally:
-        agent.terminate()
-        agent.wait()
-    print('%d passed, %d failed' % (passed, failed))
-    return 1 if failed else 0
+        agent.stop()
+    return r.done()
 
 
 if __name__ == '__main__':

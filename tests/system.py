@@ -7,7 +7,7 @@ only guest-set-time's refusals are checked here.
 
     tests/system.py ./tinyqga
 
-Ends with "N passed, M failed".
+Ends with "N passed, M failed, K skipped".
 """
 import json
 import os
@@ -20,8 +20,9 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from protocol import Agent, Run  # noqa: E402
-from files_exec import Session, ret, err, b64  # noqa: E402
+import lib  # noqa: E402
+from lib import Agent, Run, Session  # noqa: E402
+from files_exec import ret, err, b64  # noqa: E402
 
 
 def put(root, path, data, mode=None):
@@ -57,7 +58,7 @@ def snapshot(d):
 
 def users(r, b):
     if os.getuid() != 0:
-        print('SKIP users: files are given to another user, which needs root')
+        r.skip('users', 'files are given to another user, which needs root')
         return
     root = tempfile.mkdtemp(prefix='tqga-users-')
     home = '/home/alice'
@@ -343,7 +344,7 @@ def shutdown(r, b):
     the real one would power this machine off."""
     if os.getuid() != 0 or subprocess.call(['unshare', '-m', '-p', '-f', '--mount-proc', 'true'],
                                            stderr=subprocess.DEVNULL) != 0:
-        print('SKIP shutdown: needs root and unshare for private mount and PID namespaces')
+        r.skip('shutdown', 'needs root and unshare for private mount and PID namespaces')
         return
     d = tempfile.mkdtemp(prefix='tqga-shutdown-')
     sbin = d + '/sbin'
@@ -405,7 +406,7 @@ def shutdown(r, b):
 
 def freeze(r, b):
     if os.getuid() != 0 or not shutil.which('losetup') or not shutil.which('mkfs.ext4'):
-        print('SKIP freeze: needs root, losetup and mkfs.ext4')
+        r.skip('freeze', 'needs root, losetup and mkfs.ext4')
         return
     d = tempfile.mkdtemp(prefix='tqga-freeze-')
     img, mnt = d + '/img', d + '/mnt'
@@ -414,7 +415,7 @@ def freeze(r, b):
     subprocess.check_call(['mkfs.ext4', '-q', img])
     loop = subprocess.run(['losetup', '-f', '--show', img], capture_output=True, text=True)
     if loop.returncode != 0 or subprocess.call(['mount', loop.stdout.strip(), mnt]) != 0:
-        print('SKIP freeze: no loop device here')
+        r.skip('freeze', 'no loop device here')
         return
     loopdev = loop.stdout.strip()
     a = None
@@ -549,15 +550,14 @@ def logins(r, b):
 
 
 def main():
-    b = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else './tinyqga')
+    b = lib.binary(sys.argv[1:])
     r = Run([])
     users(r, b)
     logins(r, b)
     sysfs(r, b)
     freeze(r, b)
     shutdown(r, b)
-    print('%d passed, %d failed' % (r.passed, r.failed))
-    return 1 if r.failed else 0
+    return r.done()
 
 
 if __name__ == '__main__':
