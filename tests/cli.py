@@ -19,7 +19,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib import OK, Run, answers, ask, wait_for  # noqa: E402
+from lib import OK, Run, alive, answers, ask, wait_for  # noqa: E402
 import lib  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -47,15 +47,6 @@ def run(binary, *args, env=None, cwd=None, timeout=10):
     e.update(env or {})
     p = subprocess.run([binary] + list(args), capture_output=True, env=e, cwd=cwd, timeout=timeout)
     return p.returncode, p.stdout.decode(), p.stderr.decode()
-
-
-def alive(pid):
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    with open('/proc/%d/stat' % pid) as f:
-        return f.read().split()[2] != 'Z'
 
 
 def options(r, b, ref):

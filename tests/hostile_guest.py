@@ -23,7 +23,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from files_exec import b64, err, ret, wait_exit  # noqa: E402
 import lib  # noqa: E402
-from lib import SLOW, Run, Session  # noqa: E402
+from lib import SLOW, Run, Session, alive  # noqa: E402
 
 # strerror(EMFILE): glibc's words, then musl's
 EMFILE = ["failed to open file '/dev/null' (mode: 'r'): " + t
@@ -224,13 +224,6 @@ if mode in ('hang', 'orphan'):
         sys.exit(3)
     time.sleep(1000)
 '''
-
-
-def alive(pid):
-    try:
-        return open('/proc/%d/stat' % pid).read().rsplit(')', 1)[1].split()[0] != 'Z'
-    except OSError:
-        return False
 
 
 def children_cases(r, b, d):

@@ -101,6 +101,14 @@ def wait_for(pred, timeout=5.0):
     return pred()
 
 
+def alive(pid):
+    """pid is a process, not a zombie."""
+    try:
+        return open('/proc/%d/stat' % pid).read().rsplit(')', 1)[1].split()[0] != 'Z'
+    except (OSError, IndexError):
+        return False
+
+
 def read_reply(s, buf=b''):
     """One reply line from socket s, 0xff delimiters before it skipped:
     (line, what came after it).  A large reply is gathered in chunks, not
