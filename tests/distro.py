@@ -24,7 +24,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import stat
 import struct
 import subprocess
@@ -34,7 +33,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib import Run  # noqa: E402
+from lib import Run, answers, ask, wait_for  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PORT = '/dev/virtio-ports/org.qemu.guest_agent.0'
@@ -548,22 +547,9 @@ def container(tmp, tree, ver):
             shutil.copy2(os.path.join(tree, src), root + dst)
         p = subprocess.Popen(['chroot', root, exe, '-m', 'unix-listen', '-p', '/qga.sock'],
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        reply = b''
         try:
-            for _ in range(50):
-                if os.path.exists(root + '/qga.sock'):
-                    break
-                time.sleep(0.1)
-            s = socket.socket(socket.AF_UNIX)
-            s.settimeout(5)
-            s.connect(root + '/qga.sock')
-            s.sendall(b'{"execute":"guest-info"}\n')
-            while not reply.endswith(b'\n'):
-                b = s.recv(65536)
-                if not b:
-                    break
-                reply += b
-            s.close()
+            wait_for(lambda: answers(root + '/qga.sock'))
+            reply = ask(root + '/qga.sock', b'{"execute":"guest-info"}\n', timeout=5)
         except OSError as e:
             reply = str(e).encode()
         finally:

@@ -2,8 +2,8 @@
 
 Run counts PASS, FAIL and SKIP lines and ends a suite with
 "N passed, M failed, K skipped".  Temp dirs: importing this module makes
-one root per suite process (tempfile's default dir from then on), removed
-at exit, also on failure, SIGINT, SIGTERM or SIGHUP.  binary() copies the
+one root per suite process (tempfile's default dir and the TMPDIR of the
+programs it runs from then on), removed at exit, also on failure, SIGINT, SIGTERM or SIGHUP.  binary() copies the
 binary under test into that root, where a test's unprivileged user can run
 it wherever the checkout lives.  Agent runs it on a unix socket in its own
 temp dir and is ready once a guest-ping is answered; Session talks to it
@@ -72,6 +72,7 @@ def _make_root():
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _on_signal)
     tempfile.tempdir = root
+    os.environ['TMPDIR'] = root     # and the tools a suite runs (lintian's leftovers)
     return root
 
 
