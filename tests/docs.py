@@ -7,7 +7,7 @@ README's command table and tinyqga.8's COMMANDS section name every command
 `BINARY -b help` lists (a full build), none it does not, and README puts
 each in the group (cmds/GROUP.c) that declares it.  Both use short forms
 ("guest-file-open, -close", "guest-ssh-get-/add-/remove-authorized-keys"),
-expanded here as a reader would.  Ends with "N passed, M failed".
+expanded here as a reader would.  Ends with "N passed, M failed, K skipped".
 """
 import os
 import re
@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cli import Run  # noqa: E402
+from lib import Run  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
 
@@ -90,8 +90,7 @@ def main():
             expand('guest-ssh-get-/add-/remove-authorized-keys') ==
             ['guest-ssh-get-authorized-keys', 'guest-ssh-add-authorized-keys',
              'guest-ssh-remove-authorized-keys'], expand('guest-file-open, -close'))
-    print('%d passed, %d failed' % (r.passed, r.failed))
-    sys.exit(1 if r.failed else 0)
+    sys.exit(r.done())
 
 
 if __name__ == '__main__':
