@@ -440,6 +440,67 @@ def exec_total_cases(r, b):
         a.stop()
 
 
+def cpu_seconds(pid):
+    with open('/proc/%d/stat' % pid) as f:
+        fields = f.read().rsplit(')', 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
+def channel_cases(r, b):
+    """The listener out of descriptors, and a host that reads too slowly."""
+    a = Agent(b)
+    try:
+        # accept4 fails with EMFILE while a client waits in the backlog:
+        # the listener stays readable, so the loop must pause, not spin
+        used = len(os.listdir('/proc/%d/fd' % a.proc.pid))
+        soft, hard = resource.prlimit(a.proc.pid, resource.RLIMIT_NOFILE)
+        resource.prlimit(a.proc.pid, resource.RLIMIT_NOFILE, (used, hard))
+        waiting = a.connect()
+        waiting.sendall(b'{"execute":"guest-ping"}')
+        cpu = cpu_seconds(a.proc.pid)
+        time.sleep(2)
+        spent = cpu_seconds(a.proc.pid) - cpu
+        resource.prlimit(a.proc.pid, resource.RLIMIT_NOFILE, (soft, hard))
+        waiting.settimeout(5 * SLOW)
+        try:
+            got = waiting.recv(100)
+        except OSError as e:
+            got = repr(e)
+        waiting.close()
+        r.check('accept out of descriptors: the loop pauses (under 0.2 s CPU in 2 s), '
+                'the client is served once descriptors are back',
+                spent < 0.2 and got == b'{"return": {}}\n', (spent, got))
+
+        # a host that reads 256 KiB every 4 s (64 KiB/s) keeps a 40 MiB
+        # reply going forever if only stalls count; the whole reply's time
+        # is bounded (OUT_STALL_MS + 1 s per MiB written, OUT_MIN_RATE)
+        big = os.path.join(a.dir, 'big')
+        with open(big, 'wb') as f:
+            f.write(os.urandom(40 << 20))
+        q = Session(a)
+        h = q('guest-file-open', path=big)['return']
+        q.s.sendall(lib.request('guest-file-read', {'handle': h, 'count': 40 << 20}))
+        start = time.monotonic()
+        closed = False
+        while time.monotonic() - start < 40:
+            q.s.settimeout(10)
+            try:
+                d = q.s.recv(256 << 10)
+            except OSError:
+                d = b''
+            if not d:
+                closed = True
+                break
+            time.sleep(4)
+        took = time.monotonic() - start
+        q.close()
+        r.check('a host reading a 40 MiB reply at 64 KiB/s is dropped within 25 s, '
+                'and the next one is served',
+                closed and took < 25 and lib.answers(a.sock), (closed, took))
+    finally:
+        a.stop()
+
+
 def main():
     args = sys.argv[1:]
     b = lib.binary(args)
@@ -454,6 +515,7 @@ def main():
         limits_cases(r, b)
         pid_reuse_cases(r, b)
         exec_total_cases(r, b)
+        channel_cases(r, b)
     except Exception:           # a crash is a failure, not a hang
         import traceback
         r.check('suite ran to the end', False, traceback.format_exc().replace('\n', ' | '))
