@@ -7,6 +7,8 @@
 #   make COMMANDS="guest-x"   only these commands (plus core)
 #   make QGA_VERSION=10.2.0   the qemu-ga version guest-info and -V report
 #   make size                 stripped static size of the selection
+#   make check                the quick suites, about a minute: unit tests,
+#                             protocol, CLI, peers, activation, docs
 #   make test                 every suite: glibc and musl builds, the VM, a
 #                             soak, ASan/UBSan, valgrind, 60 s of each fuzzer
 #   make bench                tinyqga and qemu-ga side by side: bench/results.md
@@ -66,7 +68,7 @@ endif
 SRCS = $(wildcard *.c lib/*.c) $(GROUPS:%=cmds/%.c)
 HDRS = $(wildcard *.h lib/*.h cmds/*.h) build/gen/commands.h build/gen/config.h
 
-.PHONY: all static size test vmtest bench cross vm-clients check-asan check-valgrind fuzz install install-static \
+.PHONY: all static size check test vmtest bench cross vm-clients check-asan check-valgrind fuzz install install-static \
 	install-bin install-units uninstall clean FORCE
 all: tinyqga
 
@@ -122,6 +124,9 @@ tinyqga-static-one: $(SRCS) $(HDRS) | build/kinc
 TEST_SRCS = json.c lib/num.c lib/fmt.c lib/mem.c lib/caltime.c
 tests/json_test: tests/json_test.c $(TEST_SRCS) $(HDRS)
 	$(CC) $(WARN) -O1 -g $(INC) -o $@ tests/json_test.c $(TEST_SRCS)
+
+check: tinyqga tests/json_test
+	@tests/run --quick
 
 test: tinyqga tests/json_test
 	@if command -v $(MUSL_CC) >/dev/null; then $(MAKE) -s tinyqga-static; \
