@@ -191,11 +191,13 @@ build/fuzz/fuzz_json: tests/fuzz/fuzz_json.c $(FUZZ_JSON_SRCS) $(HDRS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(WARN) $(FUZZ_FLAGS) $(INC) -o $@ tests/fuzz/fuzz_json.c $(FUZZ_JSON_SRCS)
 
-# Every command group; main() renamed out of libFuzzer's way.
-build/fuzz/fuzz_request: tests/fuzz/fuzz_request.c $(SRCS) $(HDRS)
+# Every command group; main() renamed out of libFuzzer's way.  Requests
+# are run and their replies checked by tests/fuzz/replies.c.
+FUZZ_REPLIES = tests/fuzz/replies.c tests/fuzz/replies.h
+build/fuzz/fuzz_request: tests/fuzz/fuzz_request.c $(FUZZ_REPLIES) $(SRCS) $(HDRS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(WARN) $(FUZZ_FLAGS) -DTINYQGA_FUZZ -Dmain=tinyqga_main $(INC) \
-		-o $@ tests/fuzz/fuzz_request.c $(SRCS)
+		-o $@ tests/fuzz/fuzz_request.c tests/fuzz/replies.c $(SRCS)
 
 # The config file and option parsers (cli.c), as cli_parse runs them.
 build/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(SRCS) $(HDRS)

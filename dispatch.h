@@ -21,4 +21,11 @@ void commands_set_frozen(bool frozen);
  * (reply_input_error() in reply.h answers input that is no request). */
 void dispatch(struct out *out, const struct jbuf *doc);
 
+#ifdef TINYQGA_FUZZ
+/* Which commands a fuzz build runs (the others are decoded only): by
+ * default those declared CMD_FUZZ_SAFE; a target that sets up its own
+ * sandbox (fuzz_sysfiles) names its own. */
+extern bool (*fuzz_may_run)(const struct command *cmd);
+#endif
+
 #endif
