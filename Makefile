@@ -134,7 +134,8 @@ test: tinyqga tests/json_test
 	@$(MAKE) -s build/asan/tinyqga
 	@if command -v valgrind >/dev/null; then $(MAKE) -s build/vg/tinyqga; \
 	 else echo "note: valgrind not found, memcheck run skipped"; fi
-	@if command -v $(FUZZ_CC) >/dev/null; then $(MAKE) -s build/fuzz/fuzz_json build/fuzz/fuzz_request build/fuzz/fuzz_config; \
+	@if command -v $(FUZZ_CC) >/dev/null; then $(MAKE) -s build/fuzz/fuzz_json build/fuzz/fuzz_request build/fuzz/fuzz_config \
+		build/fuzz/fuzz_sysfiles; \
 	 else echo "note: $(FUZZ_CC) not found, fuzzers skipped"; fi
 	@$(MAKE) -s cross vm-clients
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run
@@ -199,6 +200,13 @@ build/fuzz/fuzz_request: tests/fuzz/fuzz_request.c $(FUZZ_REPLIES) $(SRCS) $(HDR
 	$(FUZZ_CC) $(WARN) $(FUZZ_FLAGS) -DTINYQGA_FUZZ -Dmain=tinyqga_main $(INC) \
 		-o $@ tests/fuzz/fuzz_request.c tests/fuzz/replies.c $(SRCS)
 
+# The guest files the agent reads (/etc/passwd, /proc/..., utmp) from the
+# input, in a private sysroot, and the commands that read them.
+build/fuzz/fuzz_sysfiles: tests/fuzz/fuzz_sysfiles.c $(FUZZ_REPLIES) $(SRCS) $(HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(WARN) $(FUZZ_FLAGS) -DTINYQGA_FUZZ -Dmain=tinyqga_main $(INC) \
+		-o $@ tests/fuzz/fuzz_sysfiles.c tests/fuzz/replies.c $(SRCS)
+
 # The config file and option parsers (cli.c), as cli_parse runs them.
 build/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(SRCS) $(HDRS)
 	@mkdir -p $(@D)
@@ -206,7 +214,7 @@ build/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(SRCS) $(HDRS)
 		-o $@ tests/fuzz/fuzz_config.c $(SRCS)
 
 # Each target for FUZZ_SECONDS; the corpus grows in build/fuzz/corpus-*.
-fuzz: build/fuzz/fuzz_json build/fuzz/fuzz_request build/fuzz/fuzz_config
+fuzz: build/fuzz/fuzz_json build/fuzz/fuzz_request build/fuzz/fuzz_config build/fuzz/fuzz_sysfiles
 	@tests/fuzz/run $(FUZZ_SECONDS)
 
 # ---- other architectures: static musl builds ----
