@@ -122,7 +122,8 @@ struct command {
 #define CMD_FREEZE_SAFE 2		/* allowed while filesystems are frozen */
 /* The request fuzzer (tests/fuzz/fuzz_request.c) may run it: whatever its
  * arguments, it only reads the guest, or looks up a file handle or pid the
- * fuzzer never creates.  Without it a command is decoded but not run. */
+ * fuzzer never creates.  Without it a command is decoded but not run
+ * (fuzz_sysfiles, in its own sysroot, names its commands: dispatch.h). */
 #define CMD_FUZZ_SAFE 4
 
 /* Declare a command next to its handler.  The build collects these lines
