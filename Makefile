@@ -121,7 +121,7 @@ tinyqga-static-one: $(SRCS) $(HDRS) | build/kinc
 	@$(MUSL_CC) $(WARN) $(STATIC_CFLAGS) $(SIZE_FLAGS) -static -s \
 		$(INC) -isystem build/kinc -o $(OUT) $(SRCS)
 
-TEST_SRCS = json.c lib/num.c lib/fmt.c lib/mem.c lib/caltime.c
+TEST_SRCS = json.c lib/num.c lib/fmt.c lib/fdio.c lib/mem.c lib/caltime.c
 tests/json_test: tests/json_test.c $(TEST_SRCS) $(HDRS)
 	$(CC) $(WARN) -O1 -g $(INC) -o $@ tests/json_test.c $(TEST_SRCS)
 
@@ -187,7 +187,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-Wno-gnu-variable-sized-type-not-at-end \
 	-DTINYQGA_SYSTEM_MALLOC
-FUZZ_JSON_SRCS = json.c lib/num.c lib/fmt.c lib/mem.c
+FUZZ_JSON_SRCS = json.c lib/num.c lib/fmt.c lib/fdio.c lib/mem.c
 build/fuzz/fuzz_json: tests/fuzz/fuzz_json.c $(FUZZ_JSON_SRCS) $(HDRS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(WARN) $(FUZZ_FLAGS) $(INC) -o $@ tests/fuzz/fuzz_json.c $(FUZZ_JSON_SRCS)

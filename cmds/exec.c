@@ -25,6 +25,7 @@
 #include "handler.h"
 #include "b64.h"
 #include "exec.h"
+#include "fdio.h"
 #include "fmt.h"
 #include "helper.h"
 #include "log.h"
@@ -122,18 +123,11 @@ static int nonblock(int fd)
 	return fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 }
 
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
 static void child_free(struct child *ch)
 {
-	close_fd(&ch->in_fd);
-	close_fd(&ch->out.fd);
-	close_fd(&ch->err.fd);
+	fd_drop(&ch->in_fd);
+	fd_drop(&ch->out.fd);
+	fd_drop(&ch->err.fd);
 	if (ch->in)
 		exec_held -= ch->in_len;
 	exec_held -= ch->out.cap + ch->err.cap;
@@ -224,9 +218,8 @@ static int guest_exec(struct call *c, struct exec_args *a)
 	}
 	/* the child's copy of the report pipe closes on exec: nothing read
 	 * means it runs; an errno means it could not */
-	close_fd(&report[1]);
-	while (read(report[0], &e, sizeof(e)) < 0 && errno == EINTR)
-		;
+	fd_drop(&report[1]);
+	fd_read(report[0], &e, sizeof(e));
 	if (e) {
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;
@@ -249,7 +242,7 @@ static int guest_exec(struct call *c, struct exec_args *a)
 		}
 		nonblock(ch->in_fd);
 		if (!ch->in || !ch->in_len)
-			close_fd(&ch->in_fd);
+			fd_drop(&ch->in_fd);
 	}
 	if (ch->out.fd >= 0)
 		nonblock(ch->out.fd);
@@ -257,13 +250,13 @@ static int guest_exec(struct call *c, struct exec_args *a)
 		nonblock(ch->err.fd);
 	e = 0;
 fail:
-	close_fd(&report[0]);
-	close_fd(&report[1]);
-	close_fd(&devnull);
+	fd_drop(&report[0]);
+	fd_drop(&report[1]);
+	fd_drop(&devnull);
 	for (int k = 0; k < 2; k++) {
-		close_fd(&in[k]);
-		close_fd(&out[k]);
-		close_fd(&err[k]);
+		fd_drop(&in[k]);
+		fd_drop(&out[k]);
+		fd_drop(&err[k]);
 	}
 	mem_free(argv - 1);
 	if (e)
@@ -358,7 +351,7 @@ void exec_reap(void)
 		struct child *ch = &children[i];
 		if (!ch->reaped && waitpid(ch->pid, &ch->status, WNOHANG) == ch->pid) {
 			ch->reaped = true;
-			close_fd(&ch->in_fd);	/* nobody reads it any more */
+			fd_drop(&ch->in_fd);	/* nobody reads it any more */
 		}
 	}
 }
@@ -413,7 +406,7 @@ static void drain(struct stream *s)
 			else
 				s->len += (size_t)r;
 		} else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
-			close_fd(&s->fd);
+			fd_drop(&s->fd);
 		} else if (errno == EAGAIN) {
 			break;
 		}
@@ -436,7 +429,7 @@ void exec_io(const struct pollfd *p, int n)
 				if (w > 0)
 					ch->in_off += (size_t)w;
 				if ((w < 0 && errno != EAGAIN && errno != EINTR) || ch->in_off == ch->in_len) {
-					close_fd(&ch->in_fd);	/* all written, or EPIPE */
+					fd_drop(&ch->in_fd);	/* all written, or EPIPE */
 					if (ch->in)
 						exec_held -= ch->in_len;
 					mem_free(ch->in);

@@ -26,6 +26,7 @@
 
 #include "handler.h"
 #include "b64.h"
+#include "fdio.h"
 #include "log.h"
 #include "mem.h"
 #include "options.h"
@@ -253,22 +254,11 @@ ARG_SPEC(read_spec, struct read_args) = {
  * *eof tells whether end of file was met. */
 static ssize_t read_full(int fd, unsigned char *buf, size_t n, bool *eof)
 {
-	size_t got = 0;
+	size_t got = fd_read(fd, buf, n);
 
-	*eof = false;
-	while (got < n) {
-		ssize_t r = read(fd, buf + got, n - got);
-		if (r > 0) {
-			got += (size_t)r;
-		} else if (r == 0) {
-			*eof = true;
-			break;
-		} else if (errno != EINTR) {
-			if (got && (errno == EAGAIN || errno == EWOULDBLOCK))
-				break;	/* keep what a pipe had */
-			return -1;
-		}
-	}
+	*eof = got < n && !errno;
+	if (got < n && errno && !(got && (errno == EAGAIN || errno == EWOULDBLOCK)))
+		return -1;	/* but keep what a pipe had */
 	return (ssize_t)got;
 }
 
@@ -381,19 +371,12 @@ static int guest_file_write(struct call *c, struct write_args *a)
 	if (arg_present(c, "count") && (a->count < 0 || a->count > len))
 		return call_error(c, "value '%lld' is invalid for argument count", (long long)a->count);
 	n = arg_present(c, "count") ? (size_t)a->count : (size_t)len;
-	while (done < n) {
-		ssize_t w = write(h->fd, a->buf + done, n - done);
-		if (w > 0)
-			done += (size_t)w;
-		else if (w < 0 && errno == EINTR)
-			continue;
-		else if (w < 0 && done && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;	/* a full pipe: say how much went */
-		else {
-			call_error(c, "failed to write to file: %s", strerror(errno));
-			log_command("guest-file-write failed, handle: %lld", (long long)a->handle);
-			return -1;
-		}
+	done = fd_write(h->fd, a->buf, n);
+	/* a full pipe after some went: say how much */
+	if (done < n && !(done && (errno == EAGAIN || errno == EWOULDBLOCK))) {
+		call_error(c, "failed to write to file: %s", strerror(errno));
+		log_command("guest-file-write failed, handle: %lld", (long long)a->handle);
+		return -1;
 	}
 	reply_begin(c);
 	out_lit(c->out, "{\"count\": ");

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "handler.h"
+#include "fdio.h"
 #include "fmt.h"
 #include "sysread.h"
 
@@ -47,7 +48,7 @@ static int vcpu_read(struct call *c, const char *name, bool *online, bool *can_o
 		return 0;
 	}
 	why = read_first_byte(fd, &status);
-	close(fd);
+	fd_close(fd);
 	if (why)
 		return call_error(c, "pread(\"%s\"): %s", file, why);
 	*online = status != '0';
@@ -105,18 +106,18 @@ static ssize_t memblk_file(const char *dir, const char *name, char *buf, size_t 
 {
 	char path[160];
 	ssize_t n;
-	int fd, e;
+	int fd;
 
 	fmt(path, sizeof(path), "%s%s", dir, name);
 	*what = "open sysfs file";
 	if ((fd = sys_open(path, O_RDONLY)) < 0)
 		return -1;
 	n = pread(fd, buf, cap - 1, 0);
-	e = n < 0 ? errno : 0;
-	close(fd);
+	if (n >= 0)
+		errno = 0;
+	fd_close(fd);
 	buf[n > 0 ? n : 0] = 0;
 	*what = "pread sysfs file";
-	errno = e;
 	return n > 0 ? n : -1;
 }
 

@@ -13,6 +13,7 @@
 #include <linux/rtnetlink.h>
 
 #include "handler.h"
+#include "fdio.h"
 #include "fmt.h"
 #include "sysread.h"
 
@@ -219,12 +220,9 @@ static int guest_network_get_interfaces(struct call *c)
 
 	nifaces = naddrs = 0;
 	if (fd < 0 || nl_dump(fd, RTM_GETLINK, on_link) < 0 || nl_dump(fd, RTM_GETADDR, on_addr) < 0) {
-		int e = errno;
-		if (fd >= 0)
-			close(fd);
-		if (sock >= 0)
-			close(sock);
-		return call_error(c, "getifaddrs failed: %s", strerror(e));
+		fd_drop(&fd);
+		fd_drop(&sock);
+		return call_error(c, "getifaddrs failed: %s", strerror(errno));
 	}
 	close(fd);
 	reply_begin(c);

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "handler.h"
+#include "fdio.h"
 #include "helper.h"
 #include "log.h"
 #include "options.h"
@@ -290,13 +291,11 @@ static bool kernel_offers(const char *file, const char *word)
 
 static int write_sys(struct call *c, const char *file, const char *word)
 {
-	int fd = sys_open(file, 1 /* O_WRONLY */);
+	int fd = sys_open(file, O_WRONLY);
 
 	if (fd < 0 || write(fd, word, strlen(word)) < 0) {
-		int e = errno;
-		if (fd >= 0)
-			close(fd);
-		return call_error(c, "suspend: cannot write to '%s': %s", file, strerror(e));
+		fd_drop(&fd);
+		return call_error(c, "suspend: cannot write to '%s': %s", file, strerror(errno));
 	}
 	close(fd);
 	return 0;

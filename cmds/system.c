@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "handler.h"
+#include "fdio.h"
 #include "num.h"
 #include "sysread.h"
 

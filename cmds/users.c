@@ -29,6 +29,7 @@
 
 #include "handler.h"
 #include "b64.h"
+#include "fdio.h"
 #include "fmt.h"
 #include "helper.h"
 #include "log.h"
@@ -118,11 +119,10 @@ static int open_ssh_dir(struct call *c, const struct user *u, bool create)
 		if (mkdirat(home, ".ssh", 0700) < 0 ||
 		    (fd = openat(home, ".ssh", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
 		    fchown(fd, u->uid, u->gid) < 0 || fchmod(fd, 0700) < 0) {
-			int e = errno;
-			if (fd >= 0)
-				close(fd);
-			close(home);
-			return call_error(c, "failed to create directory '%s/.ssh': %s", u->home, strerror(e));
+			fd_drop(&fd);
+			fd_close(home);
+			return call_error(c, "failed to create directory '%s/.ssh': %s", u->home,
+					  strerror(errno));
 		}
 	}
 	close(home);
@@ -480,12 +480,12 @@ static int account_lock(struct call *c, int etc, const struct timespec *start)
 	while (!why && fcntl(fd, F_SETLK, &fl) < 0) {
 		if ((errno == EAGAIN || errno == EACCES) && may_retry(start))
 			continue;
-		int e = errno;
-		close(fd);
-		if (e == EAGAIN || e == EACCES)
+		fd_close(fd);
+		if (errno == EAGAIN || errno == EACCES)
 			return call_error(c, "failed to set user password: /etc/.pwd.lock is held by "
 					  "another process");
-		return call_error(c, "failed to set user password: /etc/.pwd.lock: %s", strerror(e));
+		return call_error(c, "failed to set user password: /etc/.pwd.lock: %s",
+				  strerror(errno));
 	}
 	if (!why)
 		return fd;

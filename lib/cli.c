@@ -18,6 +18,7 @@
 #include "dispatch.h"
 #include "cli.h"
 #include "config.h"
+#include "fdio.h"
 #include "fmt.h"
 #include "mem.h"
 #include "options.h"

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "fdio.h"
 #include "fmt.h"
 
 static int pid_fd = -1, pid_dir = -1;
@@ -161,8 +162,7 @@ void daemonize(void)
 	}
 	if (pid > 0) {		/* wait for the child to be on its own */
 		close(ready[1]);
-		while (read(ready[0], &c, 1) < 0 && errno == EINTR)
-			;
+		fd_read(ready[0], &c, 1);
 		_exit(c == 'k' ? 0 : 1);
 	}
 	close(ready[0]);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "fmt.h"
 #include "mem.h"
 
@@ -155,22 +156,6 @@ void fmt_fd(int fd, const char *f, ...)
 	vformat(&s, f, ap);
 	va_end(ap);
 	write_all(fd, buf, s.len);
-}
-
-int write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-
-	while (n) {
-		ssize_t w = write(fd, c, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 char *str_find(const char *hay, const char *needle)

@@ -21,7 +21,4 @@ size_t fmt_i64(char *out, long long v);
  * and musl's two-way strstr costs 1.3 KB of a static binary. */
 char *str_find(const char *hay, const char *needle);
 
-/* write() until done; -1 on error. */
-int write_all(int fd, const void *p, size_t n);
-
 #endif

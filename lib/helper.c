@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "fmt.h"
 #include "helper.h"
 #include "options.h"
@@ -60,26 +61,17 @@ char *child_path_env(void)
 	return fallback;
 }
 
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
+/* Read and drop what is there; close at end of file or an error. */
 static void drain(int *fd)
 {
 	char scrap[512];
-	ssize_t r;
 
-	while (*fd >= 0 && (r = read(*fd, scrap, sizeof(scrap))) != 0)
-		if (r < 0) {
-			if (errno != EINTR && errno != EAGAIN)
-				close_fd(fd);
-			if (errno == EAGAIN)
-				return;
-		}
-	close_fd(fd);
+	if (*fd < 0)
+		return;
+	while (fd_read(*fd, scrap, sizeof(scrap)) == sizeof(scrap))
+		;
+	if (errno != EAGAIN)
+		fd_drop(fd);
 }
 
 void helper_reap(void)
@@ -90,7 +82,7 @@ void helper_reap(void)
 		drain(&abandoned[i].fd);
 		if (waitpid(abandoned[i].pid, NULL, WNOHANG) != 0) {
 			abandoned[i].pid = 0;
-			close_fd(&abandoned[i].fd);
+			fd_drop(&abandoned[i].fd);
 		}
 	}
 }
@@ -187,7 +179,7 @@ static bool helper_serve(pid_t pid, int *status, int in_fd, const char *input, i
 				if (w > 0)
 					in_off += (size_t)w;
 				if ((w < 0 && errno != EAGAIN && errno != EINTR) || in_off == in_len)
-					close_fd(&in_fd);
+					fd_drop(&in_fd);
 				continue;
 			}
 			/* keep what fits, read the rest so it can finish */
@@ -197,7 +189,7 @@ static bool helper_serve(pid_t pid, int *status, int in_fd, const char *input, i
 			if (r > 0 && keep)
 				*len += (size_t)r;
 			else if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
-				close_fd(&out_fd);
+				fd_drop(&out_fd);
 		}
 	}
 }
@@ -224,20 +216,18 @@ static int run_timed(char *const argv[], const char *input, char *output, size_t
 	if (pipe2(pipe_out, O_CLOEXEC) < 0)
 		return -1;
 	if (input && pipe2(pipe_in, O_CLOEXEC) < 0) {
-		close(pipe_out[0]);
-		close(pipe_out[1]);
+		fd_close(pipe_out[0]);
+		fd_close(pipe_out[1]);
 		return -1;
 	}
 	pid = fork();
 	if (pid == 0)
 		helper_child(argv, pipe_in[0], pipe_out[1]);
-	close_fd(&pipe_out[1]);
-	close_fd(&pipe_in[0]);
+	fd_drop(&pipe_out[1]);
+	fd_drop(&pipe_in[0]);
 	if (pid < 0) {
-		int e = errno;
-		close_fd(&pipe_out[0]);
-		close_fd(&pipe_in[1]);
-		errno = e;
+		fd_close(pipe_out[0]);
+		fd_drop(&pipe_in[1]);
 		return -1;
 	}
 	fcntl(pipe_out[0], F_SETFL, O_NONBLOCK);
@@ -245,13 +235,13 @@ static int run_timed(char *const argv[], const char *input, char *output, size_t
 		fcntl(pipe_in[1], F_SETFL, O_NONBLOCK);
 	done = helper_serve(pid, &status, pipe_in[1], input, pipe_out[0], output, cap, &len,
 			    now_ms() + timeout_ms);
-	close_fd(&pipe_in[1]);
+	fd_drop(&pipe_in[1]);
 	output[len] = 0;
 	if (!done && leave && abandon(pid, pipe_out[0])) {
 		errno = EINPROGRESS;
 		return -1;
 	}
-	close_fd(&pipe_out[0]);
+	fd_drop(&pipe_out[0]);
 	if (!done) {
 		helper_kill(pid, &status);
 		errno = ETIMEDOUT;

@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "fmt.h"
 #include "sysread.h"
 
@@ -84,23 +85,6 @@ ssize_t sys_readlink(const char *path, char *out, size_t cap)
 		return -1;
 	out[n] = 0;
 	return n;
-}
-
-ssize_t read_upto(int fd, void *buf, size_t cap)
-{
-	size_t n = 0;
-	ssize_t r;
-
-	while (n < cap) {
-		r = read(fd, (char *)buf + n, cap - n);
-		if (r > 0)
-			n += (size_t)r;
-		else if (r == 0)
-			break;
-		else if (errno != EINTR)
-			return -1;
-	}
-	return (ssize_t)n;
 }
 
 const char *read_first_byte(int fd, unsigned char *b)

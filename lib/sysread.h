@@ -14,8 +14,6 @@ int sys_open(const char *path, int flags);
 /* realpath() and readlink() under the same root; out has PATH_MAX bytes. */
 bool sys_realpath(const char *path, char *out);
 ssize_t sys_readlink(const char *path, char *out, size_t cap);
-/* read() until cap bytes or end of file, through EINTR; -1 on error. */
-ssize_t read_upto(int fd, void *buf, size_t cap);
 /* The first byte of fd, as a status file (cpuN/online) is read: NULL,
  * or why not in qemu-ga's words (strerror, "unexpected EOF"). */
 const char *read_first_byte(int fd, unsigned char *b);
