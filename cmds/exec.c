@@ -24,10 +24,10 @@
 
 #include "handler.h"
 #include "b64.h"
+#include "child.h"
 #include "exec.h"
 #include "fdio.h"
 #include "fmt.h"
-#include "helper.h"
 #include "log.h"
 #include "mem.h"
 #include "options.h"
@@ -79,45 +79,6 @@ ARG_SPEC(exec_spec, struct exec_args) = {
 	ARG_END
 };
 
-/* In the child: execve along PATH as execvp does, but with the PATH of
- * the environment the child gets. */
-static void exec_search(const char *path, char **argv, char **envp)
-{
-	const char *p = NULL;
-	char full[4096];
-	int seen_eacces = 0;
-
-	if (strchr(path, '/')) {
-		execve(path, argv, envp);
-		if (errno == ENOEXEC) {	/* a script without #!: the shell runs it */
-			argv[-1] = (char *)"/bin/sh";
-			argv[0] = (char *)path;
-			execve("/bin/sh", argv - 1, envp);
-			errno = ENOEXEC;
-		}
-		return;
-	}
-	for (char **e = envp; *e; e++)
-		if (!strncmp(*e, "PATH=", 5))
-			p = *e + 5;
-	if (!p)
-		p = "/usr/local/bin:/bin:/usr/bin";
-	while (*p) {
-		size_t n = strcspn(p, ":");
-		if (n + strlen(path) + 2 < sizeof(full)) {
-			memcpy(full, p, n);
-			full[n] = 0;
-			if (n)
-				strcat(full, "/");
-			strcat(full, path);
-			execve(full, argv, envp);
-			seen_eacces |= errno == EACCES;
-		}
-		p += n + (p[n] == ':');
-	}
-	errno = seen_eacces ? EACCES : ENOENT;
-}
-
 static int nonblock(int fd)
 {
 	return fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
@@ -140,7 +101,7 @@ static void child_free(struct child *ch)
 static int guest_exec(struct call *c, struct exec_args *a)
 {
 	int cap = CAP_NONE, in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
-	int report[2] = { -1, -1 }, devnull = -1, e = 0;
+	int report[2] = { -1, -1 }, e = 0;
 	char **argv = NULL, **envp, text[512];
 	ssize_t inlen = 0;
 	size_t i, n;
@@ -160,11 +121,9 @@ static int guest_exec(struct call *c, struct exec_args *a)
 	if ((size_t)inlen > EXEC_TOTAL_MAX - exec_held)
 		return call_error(c, "input-data of %zd bytes: over the %u MiB held for all "
 				  "children (%zu in use)", inlen, EXEC_TOTAL_MAX >> 20, exec_held);
-	/* argv with a spare slot in front, for running a script with sh */
-	argv = mem_alloc((a->arg.n + a->env.n + 5) * sizeof(char *));
+	argv = mem_alloc((a->arg.n + a->env.n + 4) * sizeof(char *));
 	if (!argv)
 		return call_error(c, "failed to execute '%s': %s", a->path, strerror(ENOMEM));
-	argv++;
 	argv[0] = (char *)a->path;
 	n = fmt(text, sizeof(text), "%s", a->path);
 	for (i = 0, s = a->arg.first; i < a->arg.n; i++, s = jv_next(c->doc, s)) {
@@ -186,8 +145,7 @@ static int guest_exec(struct call *c, struct exec_args *a)
 	}
 	log_command("guest-exec called: \"%s\"", text);
 
-	if ((devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0 ||
-	    pipe2(report, O_CLOEXEC) < 0 ||
+	if (pipe2(report, O_CLOEXEC) < 0 ||
 	    (a->input && pipe2(in, O_CLOEXEC) < 0) ||
 	    ((cap == CAP_STDOUT || cap == CAP_SEPARATED || cap == CAP_MERGED) && pipe2(out, O_CLOEXEC) < 0) ||
 	    ((cap == CAP_STDERR || cap == CAP_SEPARATED) && pipe2(err, O_CLOEXEC) < 0)) {
@@ -203,15 +161,7 @@ static int guest_exec(struct call *c, struct exec_args *a)
 		goto fail;
 	}
 	if (pid == 0) {
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
-		dup2(in[0] >= 0 ? in[0] : devnull, 0);
-		dup2(out[1] >= 0 ? out[1] : devnull, 1);
-		dup2(cap == CAP_MERGED ? 1 : err[1] >= 0 ? err[1] : devnull, 2);
-		child_fds_cloexec();	/* fds the agent itself inherited */
-		exec_search(a->path, argv, envp);
+		child_exec(a->path, argv, envp, in[0], out[1], cap == CAP_MERGED ? out[1] : err[1]);
 		e = errno;
 		write(report[1], &e, sizeof(e));
 		_exit(127);
@@ -252,13 +202,12 @@ static int guest_exec(struct call *c, struct exec_args *a)
 fail:
 	fd_drop(&report[0]);
 	fd_drop(&report[1]);
-	fd_drop(&devnull);
 	for (int k = 0; k < 2; k++) {
 		fd_drop(&in[k]);
 		fd_drop(&out[k]);
 		fd_drop(&err[k]);
 	}
-	mem_free(argv - 1);
+	mem_free(argv);
 	if (e)
 		return call_error(c, "failed to execute '%s': %s", a->path, strerror(e));
 	reply_begin(c);

@@ -29,6 +29,7 @@
 
 #include "handler.h"
 #include "b64.h"
+#include "child.h"
 #include "fdio.h"
 #include "fmt.h"
 #include "helper.h"
@@ -403,23 +404,6 @@ ARG_SPEC(password_spec, struct password_args) = {
 	ARG_END
 };
 
-static bool have_program(const char *name)
-{
-	const char *path = getenv("PATH");
-	char full[512];
-
-	if (!path)
-		path = "/usr/local/bin:/bin:/usr/bin:/sbin:/usr/sbin";
-	while (*path) {
-		size_t n = strcspn(path, ":");
-		fmt(full, sizeof(full), "%.*s/%s", (int)n, path, name);
-		if (access(full, X_OK) == 0)
-			return true;
-		path += n + (path[n] == ':');
-	}
-	return false;
-}
-
 /* SHA-512 crypt with a random 16-character salt (our own: glibc keeps
  * crypt() in libcrypt, Debian's musl has none). */
 static const char *hash_password(const char *plain)
@@ -694,7 +678,7 @@ static int guest_set_user_password(struct call *c, struct password_args *a)
 				  PASSWORD_MAX);
 	}
 	log_command("guest-set-user-password called, username: %s", a->username);
-	if (have_program("chpasswd")) {
+	if (child_program_found("chpasswd")) {
 		char *argv[] = { "chpasswd", a->crypted ? "-e" : NULL, NULL };
 		size_t len = strlen(a->username) + strlen(pw) + 3;
 		if (!(line = mem_alloc(len)))

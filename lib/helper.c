@@ -8,24 +8,19 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "fdio.h"
 #include "fmt.h"
 #include "helper.h"
 #include "options.h"
 
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)	/* linux/close_range.h, 5.11 */
-#endif
 #define HELPER_SLICE_MS 10	/* SIGCHLD goes to the signalfd: look this often */
 #define HELPER_KILL_WAIT_MS 1000	/* for a killed helper to be reaped */
 #define HELPER_ABANDONED_MAX 8	/* killed but not dead yet (stuck in D state) */
-#define CHILD_FD_SWEEP_MAX 65536	/* without close_range: descriptors looked at */
 
 /* Helpers the agent no longer waits for: killed ones slow to die, and
  * shutdown programs left at work (with their output pipe, drained so
@@ -34,32 +29,6 @@ static struct {
 	pid_t pid;
 	int fd;
 } abandoned[HELPER_ABANDONED_MAX];
-
-void child_fds_cloexec(void)
-{
-	struct rlimit rl;
-	long last = CHILD_FD_SWEEP_MAX;
-
-#ifdef SYS_close_range
-	if (syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC) == 0)
-		return;
-#endif
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)last)
-		last = (long)rl.rlim_cur;
-	for (int fd = 3; fd < last; fd++)
-		fcntl(fd, F_SETFD, FD_CLOEXEC);
-}
-
-char *child_path_env(void)
-{
-	static char fallback[] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-	extern char **environ;
-
-	for (char **e = environ; e && *e; e++)
-		if (!strncmp(*e, "PATH=", 5))
-			return *e;
-	return fallback;
-}
 
 /* Read and drop what is there; close at end of file or an error. */
 static void drain(int *fd)
@@ -110,21 +79,10 @@ static long long now_ms(void)
 /* In the child: never returns. */
 static void helper_child(char *const argv[], int in_fd, int out_fd)
 {
-	extern char **environ;
 	char *envp[] = { child_path_env(), NULL };
-	sigset_t none;
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
 	setsid();	/* its own process group: killed as one */
-	dup2(in_fd >= 0 ? in_fd : null, 0);
-	dup2(out_fd, 1);
-	dup2(out_fd, 2);
-	child_fds_cloexec();
-	environ = envp;
-	execvp(argv[0], argv);
+	child_exec(argv[0], argv, envp, in_fd, out_fd, out_fd);
 	fmt_fd(2, "failed to exec '%s': %s\n", argv[0], strerror(errno));
 	_exit(127);
 }

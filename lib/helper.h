@@ -27,11 +27,6 @@ int run_program(char *const argv[], const char *input, char *output, size_t cap)
 int run_program_timed(char *const argv[], const char *input, char *output, size_t cap,
 		      int timeout_ms);
 
-/* In a forked child: every descriptor above 2 close-on-exec, whatever the
- * agent inherited from whoever started it. */
-void child_fds_cloexec(void);
-/* "PATH=..." a child gets: the agent's own, else the usual system one. */
-char *child_path_env(void);
 /* Reap helpers killed after their timeout that took long to die, and
  * those left at work; on SIGCHLD. */
 void helper_reap(void);

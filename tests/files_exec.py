@@ -299,6 +299,14 @@ def exec_cases(r, b, quick):
         s = ret(wait_exit(q, s['pid']))
         r.check('env replaces the environment; PATH from it',
                 base64.b64decode(s['out-data']) == b'A=1\nPATH=/usr/bin:/bin\n', s)
+        # looked for as qemu-ga's g_spawn does: env's PATH, else the agent's
+        s = q('guest-exec', path='env', env=['PATH=/nonexistent'], capture_output=True)
+        r.check("the program is looked for along env's PATH (as qemu-ga)",
+                err(s) == "failed to execute 'env': No such file or directory", s)
+        s = ret(q('guest-exec', path='env', env=['A=1'], capture_output=True))
+        s = ret(wait_exit(q, s['pid']))
+        r.check("env without PATH: the agent's PATH is searched (as qemu-ga)",
+                base64.b64decode(s['out-data']) == b'A=1\n', s)
         # isolation: nothing of the agent's reaches the host's programs
         s = ret(q('guest-exec', path='env', capture_output=True))
         s = ret(wait_exit(q, s['pid']))
