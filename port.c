@@ -42,6 +42,7 @@
 
 #include "fmt.h"
 #include "log.h"
+#include "num.h"
 #include "options.h"
 #include "port.h"
 
@@ -132,12 +133,10 @@ static int open_device(struct port *p)
 /* Unsigned decimal that fits 32 bits, ended by `end`; NULL otherwise. */
 static const char *parse_u32(const char *s, char end, unsigned *v)
 {
-	unsigned long long x = 0;
-	const char *p = s;
+	uint64_t x;
+	const char *p = num_scan(s, 10, UINT32_MAX, &x);
 
-	for (; *p >= '0' && *p <= '9' && x <= UINT32_MAX; p++)
-		x = x * 10 + (unsigned)(*p - '0');
-	if (p == s || *p != end || x > UINT32_MAX)
+	if (!p || *p != end)
 		return NULL;
 	*v = (unsigned)x;
 	return p + 1;

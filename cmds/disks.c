@@ -88,7 +88,7 @@ static void serial_of(const char *syspath, char *out, size_t cap)
 /* "%x:%x:%x.%x" at s; returns the length, 0 if not one. */
 static bool is_hex(char c)
 {
-	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+	return num_digit(c) < 16;
 }
 
 static int pci_addr(const char *s, int v[4])
@@ -96,11 +96,8 @@ static int pci_addr(const char *s, int v[4])
 	const char *p = s;
 
 	for (int i = 0; i < 4; i++) {
-		uint64_t x = 0;
-		const char *start = p;
-		while (is_hex(*p))
-			x = x * 16 + (unsigned)(*p <= '9' ? *p - '0' : (*p | 0x20) - 'a' + 10), p++;
-		if (p == start || x > 0xFFFF || (i < 3 && *p != (i == 2 ? '.' : ':')))
+		uint64_t x;
+		if (!(p = num_scan(p, 16, 0xFFFF, &x)) || (i < 3 && *p != (i == 2 ? '.' : ':')))
 			return 0;
 		v[i] = (int)x;
 		if (i < 3)
@@ -113,11 +110,8 @@ static int pci_addr(const char *s, int v[4])
 static int scan_uints(const char *s, const char *seps, unsigned *v, int n)
 {
 	for (int i = 0; i < n; i++) {
-		uint64_t x = 0;
-		const char *start = s;
-		while (*s >= '0' && *s <= '9')
-			x = x * 10 + (unsigned)(*s++ - '0');
-		if (s == start)
+		uint64_t x;
+		if (!(s = num_scan(s, 10, UINT32_MAX, &x)))
 			return i;
 		v[i] = (unsigned)x;
 		if (i + 1 < n && *s++ != seps[i])

@@ -284,18 +284,13 @@ static int guest_network_get_interfaces(struct call *c)
 }
 QGA_COMMAND0(22, guest_network_get_interfaces, "guest-network-get-interfaces", CMD_FUZZ_SAFE);
 
-static unsigned hexval(char h)
-{
-	return h >= '0' && h <= '9' ? (unsigned)(h - '0') : (unsigned)((h | 0x20) - 'a' + 10) & 15;
-}
-
 static void out_route_v6(struct out *o, const char *hex)
 {
 	unsigned char a[16] = { 0 };
 	char text[64];
 
 	for (int i = 0; i < 16 && hex[2 * i] && hex[2 * i + 1]; i++)
-		a[i] = (unsigned char)(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
+		a[i] = (unsigned char)((num_digit(hex[2 * i]) & 15) << 4 | (num_digit(hex[2 * i + 1]) & 15));
 	out_lit(o, "\"");
 	out_bytes(o, text, ntop6(text, a));
 	out_lit(o, "\"");

@@ -90,9 +90,9 @@ static bool status_mask(const char *status, const char *key, unsigned long long 
 
 	if (!p)
 		return false;
-	*mask = 0;
-	for (p += strlen(key); (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'); p++)
-		*mask = *mask << 4 | (unsigned)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
+	uint64_t v = 0;
+	num_scan(p + strlen(key), 16, UINT64_MAX, &v);
+	*mask = v;
 	return true;
 }
 

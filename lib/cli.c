@@ -223,16 +223,14 @@ static struct idlist *peer_list(struct config *c, size_t i)
 static int ids_add(struct idlist *l, const char *s)
 {
 	while (*s) {
-		uint64_t x = 0;
-		const char *p = s;
+		uint64_t x;
+		const char *p = num_scan(s, 10, UINT32_MAX, &x);
 
-		for (; *p >= '0' && *p <= '9' && x <= UINT32_MAX; p++)
-			x = x * 10 + (uint64_t)(*p - '0');
-		if (p > s) {
-			if (x > UINT32_MAX || (*p && *p != ',') || l->n >= PEER_LIST_MAX)
+		if (p) {
+			if ((*p && *p != ',') || l->n >= PEER_LIST_MAX)
 				return -1;
 			l->v[l->n++] = (uint32_t)x;
-		} else if (*p != ',') {
+		} else if (*(p = s) != ',') {
 			return -1;
 		}
 		s = *p ? p + 1 : p;

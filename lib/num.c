@@ -334,3 +334,36 @@ size_t num_format_double(char *out, double v)
 	}
 	return (size_t)(o - out);
 }
+
+unsigned num_digit(char c)
+{
+	unsigned l = (unsigned char)c | 0x20;
+
+	if (c >= '0' && c <= '9')
+		return (unsigned)(c - '0');
+	return l >= 'a' && l <= 'f' ? l - 'a' + 10 : 99;
+}
+
+const char *num_scan(const char *s, unsigned base, uint64_t max, uint64_t *v)
+{
+	const char *p = s;
+	uint64_t x = 0;
+	unsigned d;
+
+	if (base == 16 && p[0] == '0' && (p[1] | 0x20) == 'x')
+		s = p += 2;
+	for (; (d = num_digit(*p)) < base; p++) {
+		if (x > (max - d) / base)
+			return NULL;
+		x = x * base + d;
+	}
+	if (p == s)
+		return NULL;
+	*v = x;
+	return p;
+}
+
+bool parse_u64(const char *s, unsigned base, uint64_t *v)
+{
+	return num_scan(s, base, UINT64_MAX, v) != NULL;
+}

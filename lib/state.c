@@ -20,6 +20,7 @@
 
 #include "fdio.h"
 #include "fmt.h"
+#include "num.h"
 #include "state.h"
 
 #define STATE_FILE "qga.state"
@@ -79,15 +80,13 @@ static int open_own(const char *name)
 static int64_t parse_counter(const char *s)
 {
 	const char *k = s;
-	int64_t v = 0;
+	uint64_t v;
 
 	while (*k && strncmp(k, "fd_counter=", 11))
 		k++;
 	if (!*k)
 		return -1;
-	for (k += 11; *k >= '0' && *k <= '9' && v < INT64_MAX / 10; k++)
-		v = v * 10 + (*k - '0');
-	return v;
+	return num_scan(k + 11, 10, INT64_MAX, &v) ? (int64_t)v : -1;
 }
 
 static int save_counter(void)

@@ -107,28 +107,6 @@ ssize_t sys_read(const char *path, char *buf, size_t cap)
 	return n;
 }
 
-bool parse_u64(const char *s, unsigned base, uint64_t *v)
-{
-	uint64_t x = 0;
-	const char *p = s;
-
-	if (base == 16 && p[0] == '0' && (p[1] | 0x20) == 'x')
-		p += 2;
-	for (; *p; p++) {
-		unsigned d = *p >= '0' && *p <= '9' ? (unsigned)(*p - '0') :
-			     (*p | 0x20) >= 'a' && (*p | 0x20) <= 'f' ? (unsigned)((*p | 0x20) - 'a' + 10) : 99;
-		if (d >= base)
-			break;
-		if (x > (UINT64_MAX - d) / base)
-			return false;
-		x = x * base + d;
-	}
-	if (p == s)
-		return false;
-	*v = x;
-	return true;
-}
-
 bool sys_read_u64(const char *path, unsigned base, uint64_t *v)
 {
 	char buf[64];

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "num.h"	/* parse_u64, for what these functions read */
+
 int sys_open(const char *path, int flags);
 /* realpath() and readlink() under the same root; out has PATH_MAX bytes. */
 bool sys_realpath(const char *path, char *out);
@@ -48,7 +50,5 @@ void dir_close(struct dirents *d);
 
 /* Split s on whitespace into at most max fields; returns the count. */
 int split_ws(char *s, char **field, int max);
-/* Decimal digits only; false if s is not that or overflows. */
-bool parse_u64(const char *s, unsigned base, uint64_t *v);
 
 #endif
