@@ -331,17 +331,17 @@ static int collect_disks(const char *syspath, struct diskaddr *out, int n, int d
 
 static int guest_get_fsinfo(struct call *c)
 {
-	static struct mounts ms;
+	const struct mounts *ms;
 	static struct diskaddr disks[MAX_DISK_ADDRS];
 	char path[64], real[PATH_MAX];
 	int i, k, n, count = 0;
 
-	if (mounts_read(&ms) < 0)
+	if (!(ms = mounts_read()))
 		return call_error(c, "failed to read mount list: %s", strerror(errno));
 	reply_begin(c);
 	out_lit(c->out, "[");
-	for (i = ms.n - 1; i >= 0; i--) {	/* newest mount first, as qemu-ga */
-		const struct mount *m = &ms.m[i];
+	for (i = ms->n - 1; i >= 0; i--) {	/* newest mount first, as qemu-ga */
+		const struct mount *m = &ms->m[i];
 		struct statvfs st;
 		const char *name;
 
@@ -380,7 +380,7 @@ static int guest_get_fsinfo(struct call *c)
 		out_str(c->out, m->type, strlen(m->type));
 		out_lit(c->out, "}");
 	}
-	mounts_free(&ms);
+	mounts_free();
 	out_lit(c->out, "]");
 	return 0;
 }

@@ -198,17 +198,17 @@ ARG_SPEC(freeze_spec, struct freeze_args) = {
 
 static int freeze(struct call *c, const struct arg_list *only)
 {
-	static struct mounts ms;
+	const struct mounts *ms;
 	int count = 0, i, e;
 
 	log_command("guest-fsfreeze called");
 	if (run_hook(c, "freeze") < 0)
 		return -1;
-	if (mounts_read(&ms) < 0)
+	if (!(ms = mounts_read()))
 		return call_error(c, "failed to read mount list: %s", strerror(errno));
 	enter_frozen();
-	for (i = ms.n - 1; i >= 0; i--) {	/* newest mount first */
-		const char *dir = ms.m[i].dir;
+	for (i = ms->n - 1; i >= 0; i--) {	/* newest mount first */
+		const char *dir = ms->m[i].dir;
 		if (only) {
 			size_t k;
 			jv s = only->first;
@@ -234,15 +234,15 @@ static int freeze(struct call *c, const struct arg_list *only)
 		close(fd);
 		count++;
 	}
-	mounts_free(&ms);
+	mounts_free();
 	if (!count)		/* nothing frozen: no thaw hook either */
 		leave_frozen();
 	reply_begin(c);
 	out_i64(c->out, count);
 	return 0;
 undo:
-	thaw_all(&ms);
-	mounts_free(&ms);
+	thaw_all(ms);
+	mounts_free();
 	leave_frozen();
 	log_command("guest-fsthaw called");	/* qemu-ga undoes through its thaw */
 	{
@@ -268,13 +268,13 @@ QGA_COMMAND(16, guest_fsfreeze_freeze_list, "guest-fsfreeze-freeze-list", freeze
 
 static int thaw(struct call *c)
 {
-	static struct mounts ms;
+	const struct mounts *ms;
 	int count;
 
-	if (mounts_read(&ms) < 0)
+	if (!(ms = mounts_read()))
 		return call_error(c, "failed to read mount list: %s", strerror(errno));
-	count = thaw_all(&ms);
-	mounts_free(&ms);
+	count = thaw_all(ms);
+	mounts_free();
 	leave_frozen();
 	log_command("guest-fsthaw called");
 	if (run_hook(c, "thaw") < 0)
@@ -306,13 +306,13 @@ int freeze_timeout_ms(void)
 void freeze_auto_thaw(void)
 {
 	struct call c = { 0 };
-	static struct mounts ms;
+	const struct mounts *ms;
 
 	if (freeze_timeout_ms() != 0)
 		return;
-	if (mounts_read(&ms) == 0) {
-		thaw_all(&ms);
-		mounts_free(&ms);
+	if ((ms = mounts_read())) {
+		thaw_all(ms);
+		mounts_free();
 	}
 	leave_frozen();
 	log_msg(LOG_WARNING, "filesystems thawed: frozen longer than %d s", settings.fsfreeze_timeout);
@@ -333,18 +333,18 @@ ARG_SPEC(trim_spec, struct trim_args) = {
 /* FITRIM every mount; per-path results, newest mount first, as qemu-ga. */
 static int guest_fstrim(struct call *c, struct trim_args *a)
 {
-	static struct mounts ms;
+	const struct mounts *ms;
 	int i;
 
 	log_command("guest-fstrim called");
-	if (mounts_read(&ms) < 0)
+	if (!(ms = mounts_read()))
 		return call_error(c, "failed to read mount list: %s", strerror(errno));
 	reply_begin(c);
 	out_lit(c->out, "{\"paths\": [");
-	for (i = ms.n - 1; i >= 0; i--) {
+	for (i = ms->n - 1; i >= 0; i--) {
 		struct fstrim_range r = { 0, UINT64_MAX, arg_present(c, "minimum") ? (uint64_t)a->minimum : 0 };
 		const char *err = NULL;
-		int fd = open(ms.m[i].dir, O_RDONLY | O_CLOEXEC), e = 0;
+		int fd = open(ms->m[i].dir, O_RDONLY | O_CLOEXEC), e = 0;
 
 		if (fd < 0) {
 			e = errno;
@@ -356,14 +356,14 @@ static int guest_fstrim(struct call *c, struct trim_args *a)
 		if (fd >= 0)
 			close(fd);
 		/* qemu-ga's key order: minimum, path, trimmed, error */
-		out_lit(c->out, i == ms.n - 1 ? "{" : ", {");
+		out_lit(c->out, i == ms->n - 1 ? "{" : ", {");
 		if (!err) {
 			out_lit(c->out, "\"minimum\": ");
 			out_u64(c->out, r.minlen);
 			out_lit(c->out, ", ");
 		}
 		out_lit(c->out, "\"path\": ");
-		out_str(c->out, ms.m[i].dir, strlen(ms.m[i].dir));
+		out_str(c->out, ms->m[i].dir, strlen(ms->m[i].dir));
 		if (err) {
 			out_lit(c->out, ", \"error\": \"");
 			out_lit(c->out, err);
@@ -376,7 +376,7 @@ static int guest_fstrim(struct call *c, struct trim_args *a)
 		out_u64(c->out, r.len);
 		out_lit(c->out, "}");
 	}
-	mounts_free(&ms);
+	mounts_free();
 	out_lit(c->out, "]}");
 	return 0;
 }

@@ -28,36 +28,37 @@ static void unescape(char *s)
 	*w = 0;
 }
 
-int mounts_read(struct mounts *ms)
+static struct mounts list;
+
+const struct mounts *mounts_read(void)
 {
+	struct mounts *ms = &list;
 	struct lines *l = mem_alloc(sizeof(*l));
 	size_t used = 0;
 	char *line, *f[64];
 
-	ms->n = 0;
+	mounts_free();
 	ms->strings = mem_alloc(STRINGS_MAX);
 	if (!l || !ms->strings || !lines_open(l, "/proc/self/mountinfo")) {
 		int e = errno;
 		mem_free(l);
-		mounts_free(ms);
+		mounts_free();
 		errno = e;
-		return -1;
+		return NULL;
 	}
 	while ((line = lines_next(l)) && ms->n < MAX_MOUNTS) {
 		/* id parent maj:min root mountpoint options [optional...] - type source superopts */
 		int n = split_ws(line, f, 64), i;
-		unsigned major = 0, minor = 0;
-		char *colon;
+		unsigned major, minor;
+		const char *colon;
+		uint64_t a, b;
 
-		if (n < 8 || !(colon = strchr(f[2], ':')))
+		if (n < 8 || !(colon = num_scan(f[2], 10, UINT32_MAX, &a)) || *colon != ':' ||
+		    !parse_u64(colon + 1, 10, &b))
 			continue;
 		for (i = 6; i < n && strcmp(f[i], "-"); i++)
 			;
 		if (i + 2 >= n)
-			continue;
-		*colon = 0;
-		uint64_t a, b;
-		if (!parse_u64(f[2], 10, &a) || !parse_u64(colon + 1, 10, &b))
 			continue;
 		major = (unsigned)a;
 		minor = (unsigned)b;
@@ -90,12 +91,12 @@ int mounts_read(struct mounts *ms)
 	}
 	lines_close(l);
 	mem_free(l);
-	return 0;
+	return ms;
 }
 
-void mounts_free(struct mounts *ms)
+void mounts_free(void)
 {
-	mem_free(ms->strings);
-	ms->strings = NULL;
-	ms->n = 0;
+	mem_free(list.strings);
+	list.strings = NULL;
+	list.n = 0;
 }

@@ -18,8 +18,10 @@ struct mounts {
 
 /* From /proc/self/mountinfo, in mount order: octal escapes undone, only
  * block devices (btrfs through its source device), and a device already
- * listed (a bind mount) left out, as newest qemu-ga.  -1 with errno. */
-int mounts_read(struct mounts *ms);
-void mounts_free(struct mounts *ms);
+ * listed (a bind mount) left out, as newest qemu-ga.  NULL with errno.
+ * The agent has one such list: it holds until mounts_free() or the next
+ * mounts_read(). */
+const struct mounts *mounts_read(void);
+void mounts_free(void);
 
 #endif
