@@ -112,8 +112,8 @@ static int guest_exec(struct call *c, struct exec_args *a)
 		cap = (int)a->capture.v;
 	else if (arg_present(c, "capture-output"))
 		cap = a->capture.v ? CAP_SEPARATED : CAP_NONE;
-	if (a->input && (inlen = b64_decode((char *)a->input, strlen(a->input))) < 0)
-		return call_error(c, "Base64 data contains invalid characters");
+	if (a->input && (inlen = b64_arg(c, a->input)) < 0)
+		return -1;
 	if (nchildren == EXEC_CHILDREN_MAX)
 		return call_error(c, "too many processes whose status has not been read (%d)",
 				  EXEC_CHILDREN_MAX);

@@ -360,14 +360,12 @@ ARG_SPEC(write_spec, struct write_args) = {
 static int guest_file_write(struct call *c, struct write_args *a)
 {
 	struct handle *h = find(c, a->handle);
-	/* decoded over the request's own text: no second copy of the data */
-	ssize_t len = b64_decode((char *)a->buf, strlen(a->buf));
-	size_t done = 0, n;
+	ssize_t len;
+	size_t done, n;
 
-	if (!h)
+	/* decoded over the request's own text: no second copy of the data */
+	if (!h || (len = b64_arg(c, a->buf)) < 0)
 		return -1;
-	if (len < 0)
-		return call_error(c, "Base64 data contains invalid characters");
 	if (arg_present(c, "count") && (a->count < 0 || a->count > len))
 		return call_error(c, "value '%lld' is invalid for argument count", (long long)a->count);
 	n = arg_present(c, "count") ? (size_t)a->count : (size_t)len;

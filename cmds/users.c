@@ -661,12 +661,12 @@ static int write_password(struct call *c, const char *user, const char *pw, bool
 
 static int guest_set_user_password(struct call *c, struct password_args *a)
 {
-	ssize_t n = b64_decode((char *)a->password, strlen(a->password));
+	ssize_t n = b64_arg(c, a->password);
 	char *pw = (char *)a->password, *line;
 	int rc;
 
 	if (n < 0)
-		return call_error(c, "Base64 data contains invalid characters");
+		return -1;
 	pw[n] = 0;	/* as qemu-ga, the password ends at a NUL */
 	if (strchr(pw, '\n'))
 		return call_error(c, "forbidden characters in raw password");

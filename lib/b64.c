@@ -1,6 +1,7 @@
 /* b64.c - see b64.h. */
 #include <string.h>
 
+#include "agent.h"
 #include "b64.h"
 
 static const char alphabet[] =
@@ -17,7 +18,7 @@ static int rank(unsigned char c)
 	return c == '+' ? 62 : c == '/' ? 63 : c == '=' ? 0 : -1;
 }
 
-ssize_t b64_decode(char *s, size_t n)
+static ssize_t b64_decode(char *s, size_t n)
 {
 	unsigned char *in = (unsigned char *)s, *out = in, last[2] = { 0, 0 };
 	unsigned long v = 0;
@@ -44,6 +45,15 @@ ssize_t b64_decode(char *s, size_t n)
 		}
 	}
 	return (ssize_t)(out - in);
+}
+
+ssize_t b64_arg(struct call *c, const char *arg)
+{
+	ssize_t n = b64_decode((char *)arg, strlen(arg));
+
+	if (n < 0)
+		call_error(c, "Base64 data contains invalid characters");
+	return n;
 }
 
 void out_b64(struct out *o, const unsigned char *p, size_t n)

@@ -7,11 +7,14 @@
 
 #include "json.h"
 
-/* Decode s (n bytes) over itself.  Only A-Z a-z 0-9 + / = and newline
- * are accepted (-1 otherwise: "Base64 data contains invalid characters");
- * then decoded as glib does: newlines skipped, '=' counts as a zero digit
- * whose bytes are dropped, an incomplete last group is dropped. */
-ssize_t b64_decode(char *s, size_t n);
+/* A base64 string argument decoded over itself; returns the length (not
+ * NUL-terminated).  Only A-Z a-z 0-9 + / = and newline are accepted, else
+ * -1 after call_error() with qemu-ga's "Base64 data contains invalid
+ * characters"; then decoded as glib does: newlines skipped, '=' counts as
+ * a zero digit whose bytes are dropped, an incomplete last group is
+ * dropped. */
+struct call;
+ssize_t b64_arg(struct call *c, const char *arg);
 
 /* Standard base64 with padding; streamed: call with multiples of 3 bytes
  * except the last time. */
