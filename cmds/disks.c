@@ -6,6 +6,7 @@
  * the serial from udev's database (/run/udev/data) as libudev reads it,
  * the device-mapper name from dm/name.  So guest-get-disks works without
  * libudev, unlike qemu-ga. */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -163,8 +164,8 @@ static const char *pci_root(const char *syspath)
 		const char *q = p + 4;
 		int n = 0;
 
-		while (is_hex(*q))
-			q++, n++;
+		for (; is_hex(*q); q++)
+			n++;
 		if (n && *q++ == ':') {
 			for (n = 0; is_hex(*q); q++)
 				n++;
@@ -408,7 +409,7 @@ static int guest_get_disks(struct call *c)
 	if (!dir_open(&d, "/sys/block"))
 		return call_error(c, "failed to open /sys/block: %s", strerror(errno));
 	while ((name = dir_next(&d, &type)) && n < MAX_DISKS) {
-		if (type != 8 + 2)	/* DT_LNK */
+		if (type != DT_LNK)
 			continue;
 		fmt(path, sizeof(path), "/sys/block/%s/size", name);
 		if (sys_read(path, buf, sizeof(buf)) < 0 || !strcmp(buf, "0\n"))

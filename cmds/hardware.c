@@ -84,7 +84,8 @@ static int guest_get_vcpus(struct call *c)
 		struct call quiet = { 0 };	/* changed since the check: as it reads now */
 		if (vcpu_read(&quiet, name, &online, &can_offline) < 0) {
 			call_error_free(&quiet);
-			online = true, can_offline = false;
+			online = true;
+			can_offline = false;
 		}
 		out_lit(c->out, count++ ? ", {\"online\": " : "{\"online\": ");
 		out_lit(c->out, online ? "true" : "false");

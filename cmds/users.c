@@ -492,8 +492,10 @@ static int write_account_line(int out, const char *line, size_t n, size_t ulen,
 	if (shadow) {
 		rest = f3 < end && *f3 == ':' ? memchr(f3 + 1, ':', (size_t)(end - f3 - 1)) : NULL;
 		d = fmt(day, sizeof(day), ":%lld", (long long)(time(NULL) / 86400));
-		if (!rest)
-			rest = "\n", end = rest + 1;
+		if (!rest) {
+			rest = "\n";
+			end = rest + 1;
+		}
 	}
 	if (write_all(out, line, ulen + 1) < 0 || write_all(out, hash, strlen(hash)) < 0 ||
 	    write_all(out, day, d) < 0 || write_all(out, rest, (size_t)(end - rest)) < 0)

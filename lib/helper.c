@@ -208,15 +208,9 @@ static int run_timed(char *const argv[], const char *input, char *output, size_t
 	return status;
 }
 
-int run_program_timed(char *const argv[], const char *input, char *output, size_t cap,
-		      int timeout_ms)
-{
-	return run_timed(argv, input, output, cap, timeout_ms, false);
-}
-
 int run_program(char *const argv[], const char *input, char *output, size_t cap)
 {
-	return run_program_timed(argv, input, output, cap, HELPER_TIMEOUT_MS);
+	return run_timed(argv, input, output, cap, HELPER_TIMEOUT_MS, false);
 }
 
 int run_helper(struct call *c, const char *action, char *const argv[], const char *input)

@@ -21,11 +21,9 @@ int run_helper_timed(struct call *c, const char *action, char *const argv[], con
 		     int timeout_ms, bool leave);
 
 /* The same without an error reply: the wait status (as waitpid's), or -1
- * if it could not be started (errno ETIMEDOUT: killed after timeout_ms);
- * output, if not NULL, gets what it printed. */
+ * if it could not be started (errno ETIMEDOUT: killed after
+ * HELPER_TIMEOUT_MS); output, if not NULL, gets what it printed. */
 int run_program(char *const argv[], const char *input, char *output, size_t cap);
-int run_program_timed(char *const argv[], const char *input, char *output, size_t cap,
-		      int timeout_ms);
 
 /* Reap helpers killed after their timeout that took long to die, and
  * those left at work; on SIGCHLD. */

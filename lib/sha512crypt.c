@@ -39,7 +39,7 @@ static uint64_t ror(uint64_t x, int n) { return x >> n | x << (64 - n); }
 
 static void block(struct sha512 *s, const unsigned char *p)
 {
-	uint64_t w[80], a, b, c, d, e, f, g, h, t1, t2;
+	uint64_t w[80], v[8], t1, t2;	/* v: the working variables a..h */
 	int i;
 
 	for (i = 0; i < 16; i++)
@@ -50,15 +50,18 @@ static void block(struct sha512 *s, const unsigned char *p)
 	for (; i < 80; i++)
 		w[i] = (ror(w[i - 2], 19) ^ ror(w[i - 2], 61) ^ (w[i - 2] >> 6)) + w[i - 7] +
 		       (ror(w[i - 15], 1) ^ ror(w[i - 15], 8) ^ (w[i - 15] >> 7)) + w[i - 16];
-	a = s->h[0], b = s->h[1], c = s->h[2], d = s->h[3];
-	e = s->h[4], f = s->h[5], g = s->h[6], h = s->h[7];
+	memcpy(v, s->h, sizeof(v));
 	for (i = 0; i < 80; i++) {
-		t1 = h + (ror(e, 14) ^ ror(e, 18) ^ ror(e, 41)) + ((e & f) ^ (~e & g)) + K[i] + w[i];
-		t2 = (ror(a, 28) ^ ror(a, 34) ^ ror(a, 39)) + ((a & b) ^ (a & c) ^ (b & c));
-		h = g, g = f, f = e, e = d + t1, d = c, c = b, b = a, a = t1 + t2;
+		t1 = v[7] + (ror(v[4], 14) ^ ror(v[4], 18) ^ ror(v[4], 41)) +
+		     ((v[4] & v[5]) ^ (~v[4] & v[6])) + K[i] + w[i];
+		t2 = (ror(v[0], 28) ^ ror(v[0], 34) ^ ror(v[0], 39)) +
+		     ((v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]));
+		memmove(v + 1, v, 7 * sizeof(v[0]));	/* h = g, ..., b = a */
+		v[4] += t1;
+		v[0] = t1 + t2;
 	}
-	s->h[0] += a, s->h[1] += b, s->h[2] += c, s->h[3] += d;
-	s->h[4] += e, s->h[5] += f, s->h[6] += g, s->h[7] += h;
+	for (i = 0; i < 8; i++)
+		s->h[i] += v[i];
 }
 
 static void init(struct sha512 *s)

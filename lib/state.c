@@ -26,9 +26,10 @@
 #define STATE_FILE "qga.state"
 #define FIRST_HANDLE 1000	/* as qemu-ga */
 
-static char dir_path[4096];
 static int dir_fd = -1;
 static int64_t fd_counter = FIRST_HANDLE;
+
+static int state_write(const char *name, const void *data, size_t len);
 
 static int mkdirs(char *path)
 {
@@ -100,27 +101,27 @@ static int save_counter(void)
 int state_init(const char *dir)
 {
 	const char *why = NULL;
-	char buf[256];
+	char path[4096], buf[256];
 	ssize_t n;
 	int fd;
 
 	/* a relative path counts from where we were started: the directory is
 	 * held open, so the daemon's chdir("/") does not move it */
-	if (strlen(dir) >= sizeof(dir_path)) {
+	if (strlen(dir) >= sizeof(path)) {
 		errno = ENAMETOOLONG;
 		goto fail;
 	}
-	strcpy(dir_path, dir);
-	if (mkdirs(dir_path) < 0)
+	strcpy(path, dir);
+	if (mkdirs(path) < 0)
 		goto fail;
-	dir_fd = open(dir_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dir_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dir_fd < 0)
 		goto fail;
 	if ((why = unsafe_dir(dir_fd)))
 		goto fail;
 	fd = open_own(STATE_FILE);
 	if (fd >= 0) {
-		n = read(fd, buf, sizeof(buf) - 1);
+		n = read_upto(fd, buf, sizeof(buf) - 1);
 		close(fd);
 		buf[n > 0 ? n : 0] = 0;
 		int64_t v = parse_counter(buf);
@@ -140,12 +141,9 @@ fail:
 	return -1;
 }
 
-const char *state_dir(void)
-{
-	return dir_path;
-}
-
-int state_write(const char *name, const void *data, size_t len)
+/* Replace a file of the state directory atomically: temp file, fsync,
+ * rename, fsync of the directory. 0 or -1 with errno. */
+static int state_write(const char *name, const void *data, size_t len)
 {
 	char tmp[256];
 	int fd, e;

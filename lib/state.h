@@ -9,10 +9,8 @@
 /* Create the directory (0700) if missing and load or create qga.state;
  * -1 after a message on stderr. */
 int state_init(const char *dir);
-const char *state_dir(void);
-/* Replace a file of the state directory atomically: temp file, fsync,
- * rename, fsync of the directory. 0 or -1 with errno. */
-int state_write(const char *name, const void *data, size_t len);
+/* An empty file in the state directory, written atomically; 0 or -1
+ * with errno. */
 int state_touch(const char *name);
 bool state_exists(const char *name);
 void state_remove(const char *name);

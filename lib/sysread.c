@@ -107,13 +107,6 @@ ssize_t sys_read(const char *path, char *buf, size_t cap)
 	return n;
 }
 
-bool sys_read_u64(const char *path, unsigned base, uint64_t *v)
-{
-	char buf[64];
-
-	return sys_read(path, buf, sizeof(buf)) > 0 && parse_u64(buf, base, v);
-}
-
 bool lines_open(struct lines *l, const char *path)
 {
 	l->fd = sys_open(path, O_RDONLY);

@@ -22,8 +22,6 @@ const char *read_first_byte(int fd, unsigned char *b);
 /* Read a whole small file into buf (NUL-terminated, cut at cap-1);
  * returns the length or -1 with errno. */
 ssize_t sys_read(const char *path, char *buf, size_t cap);
-/* A file holding one number (decimal, or hex with base 16). */
-bool sys_read_u64(const char *path, unsigned base, uint64_t *v);
 
 /* Lines of a file of any size, through a fixed buffer; a line longer than
  * the buffer is skipped. */
