@@ -56,6 +56,20 @@ static int vcpu_read(struct call *c, const char *name, bool *online, bool *can_o
 	return 0;
 }
 
+/* An entry of guest-get-vcpus or guest-get-memory-blocks, in qemu-ga's
+ * key order. */
+static void out_online(struct out *o, int *count, bool online, bool can_offline,
+		       const char *id_key, uint64_t id)
+{
+	out_lit(o, (*count)++ ? ", {\"online\": " : "{\"online\": ");
+	out_lit(o, online ? "true" : "false");
+	out_lit(o, can_offline ? ", \"can-offline\": true, \"" : ", \"can-offline\": false, \"");
+	out_lit(o, id_key);
+	out_lit(o, "\": ");
+	out_u64(o, id);
+	out_lit(o, "}");
+}
+
 /* Every CPU is read before the reply starts, so a failure is the reply. */
 static int guest_get_vcpus(struct call *c)
 {
@@ -87,12 +101,7 @@ static int guest_get_vcpus(struct call *c)
 			online = true;
 			can_offline = false;
 		}
-		out_lit(c->out, count++ ? ", {\"online\": " : "{\"online\": ");
-		out_lit(c->out, online ? "true" : "false");
-		out_lit(c->out, can_offline ? ", \"can-offline\": true, \"logical-id\": " :
-					      ", \"can-offline\": false, \"logical-id\": ");
-		out_u64(c->out, id);
-		out_lit(c->out, "}");
+		out_online(c->out, &count, online, can_offline, "logical-id", id);
 	}
 	dir_close(&d);
 	out_lit(c->out, "]");
@@ -194,12 +203,7 @@ static int guest_get_memory_blocks(struct call *c)
 			struct call quiet = { 0 };	/* changed since the check: as it reads now */
 			if (memblk_read(&quiet, name, &online, &can_offline) < 0)
 				call_error_free(&quiet);
-			out_lit(c->out, count++ ? ", {\"online\": " : "{\"online\": ");
-			out_lit(c->out, online ? "true" : "false");
-			out_lit(c->out, can_offline ? ", \"can-offline\": true, \"phys-index\": " :
-						      ", \"can-offline\": false, \"phys-index\": ");
-			out_u64(c->out, id);
-			out_lit(c->out, "}");
+			out_online(c->out, &count, online, can_offline, "phys-index", id);
 		}
 		dir_close(&d);
 	}
