@@ -21,12 +21,10 @@ extern char **environ;
 
 char *child_path_env(void)
 {
-	static char fallback[] = "PATH=" CHILD_DEFAULT_PATH;
-
 	for (char **e = environ; e && *e; e++)
 		if (!strncmp(*e, "PATH=", 5))
 			return *e;
-	return fallback;
+	return (char *)"PATH=" CHILD_DEFAULT_PATH;	/* execve only reads it */
 }
 
 /* The next place along *path where name may be, in full; false at the
