@@ -1,7 +1,7 @@
 /* b64.c - see b64.h. */
 #include <string.h>
 
-#include "agent.h"
+#include "handler.h"
 #include "b64.h"
 
 static const char alphabet[] =
