@@ -185,7 +185,6 @@ check-valgrind: build/vg/tinyqga
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-Wno-gnu-variable-sized-type-not-at-end \
 	-DTINYQGA_SYSTEM_MALLOC
 FUZZ_JSON_SRCS = json.c lib/num.c lib/fmt.c lib/fdio.c lib/mem.c
 build/fuzz/fuzz_json: tests/fuzz/fuzz_json.c $(FUZZ_JSON_SRCS) $(HDRS)

@@ -25,10 +25,8 @@
 
 struct settings settings;
 
-static struct {
-	struct out o;
-	unsigned char buf[OUT_BUF_SIZE];
-} reply_buf;
+static struct out reply;
+static unsigned char reply_space[OUT_BUF_SIZE];
 
 static int sink_to_port(struct out *o, const unsigned char *p, size_t n)
 {
@@ -89,11 +87,12 @@ static void serve_loop(struct port *p, int sfd, struct json_stream *js)
 {
 	static unsigned char in[READ_CHUNK];
 	static struct pollfd pfd[SLOTS];
-	struct out *o = &reply_buf.o;
+	struct out *o = &reply;
 
 	o->sink = sink_to_port;
 	o->ctx = p;
-	o->cap = OUT_BUF_SIZE;
+	o->buf = reply_space;
+	o->cap = sizeof(reply_space);
 	for (;;) {
 		int timeout = port_want(p, &pfd[SLOT_CHANNEL]);
 		int n, nchild;

@@ -105,7 +105,7 @@ struct out {
 	void *ctx;
 	bool dead;		/* the rest of this reply is discarded */
 	size_t len, cap;
-	unsigned char buf[];	/* sized by whoever allocates the struct */
+	unsigned char *buf;	/* cap bytes, given by whoever sets it up */
 };
 
 void out_flush(struct out *o);

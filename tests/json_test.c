@@ -44,6 +44,7 @@ static struct out *new_out(struct mem *m)
 
 	o->sink = to_mem;
 	o->ctx = m;
+	o->buf = (unsigned char *)(o + 1);
 	o->cap = 4096;
 	return o;
 }

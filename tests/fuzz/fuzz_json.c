@@ -27,10 +27,10 @@ static int to_mem(struct out *o, const unsigned char *p, size_t n)
 	return 0;
 }
 
-static struct {
-	struct out o;
-	unsigned char buf[OUT_BUF_SIZE];
-} out_a, out_b;
+/* two writers, each with its own buffer */
+static unsigned char space_a[OUT_BUF_SIZE], space_b[OUT_BUF_SIZE];
+static struct out out_a = { .buf = space_a, .cap = OUT_BUF_SIZE };
+static struct out out_b = { .buf = space_b, .cap = OUT_BUF_SIZE };
 static struct mem echo_a, echo_b, echo_c;
 
 static void echo(struct json_stream *js, struct out *o, struct mem *m)
@@ -89,8 +89,8 @@ static void check_round_trip(void)
 	/* numbers past double's range echo as inf, as qemu-ga's do: not JSON */
 	if (memmem(echo_a.p, echo_a.len, "inf", 3))
 		return;
-	reparse(&echo_a, &echo_b, &out_b.o);
-	reparse(&echo_b, &echo_c, &out_b.o);
+	reparse(&echo_a, &echo_b, &out_b);
+	reparse(&echo_b, &echo_c, &out_b);
 	if (echo_b.len != echo_c.len)
 		abort();
 }
@@ -125,7 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			p += used;
 			n -= used;
 			if (ev == JE_MESSAGE) {
-				echo(&js, &out_a.o, &echo_a);
+				echo(&js, &out_a, &echo_a);
 				check_round_trip();
 			} else if (ev == JE_ERROR && !js.err.pre) {
 				abort();	/* an error always says what */

@@ -27,10 +27,8 @@ static int to_mem(struct out *o, const unsigned char *p, size_t n)
 	return 0;
 }
 
-static struct {
-	struct out o;
-	unsigned char buf[OUT_BUF_SIZE];
-} out_buf;
+static struct out out_buf;
+static unsigned char out_buf_space[OUT_BUF_SIZE];
 
 /* Each reply line must itself parse as one JSON object. */
 static void check_replies(void)
@@ -76,7 +74,7 @@ void run_requests(const uint8_t *data, size_t size)
 {
 	static struct json_stream js;
 	static int ready;
-	struct out *o = &out_buf.o;
+	struct out *o = &out_buf;
 
 	if (!ready) {
 		json_stream_init(&js);
@@ -85,6 +83,7 @@ void run_requests(const uint8_t *data, size_t size)
 	replies.len = 0;
 	o->sink = to_mem;
 	o->ctx = NULL;
+	o->buf = out_buf_space;
 	o->cap = OUT_BUF_SIZE;
 	o->len = 0;
 	while (size) {
