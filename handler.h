@@ -75,9 +75,11 @@ struct arg_alt {
 #define ARG_STRUCT_MAX 256
 #define ARG_ELEM_MAX 128
 
-/* A spec for struct st; QGA_COMMAND, ARG_LIST_OF and args_decode_elem()
- * check that st is the struct they are given:
- *     ARG_SPEC(sync_spec, struct sync_args) = { ARG(...), ..., ARG_END };
+/* A spec for struct st.  Its entries name the spec, not the struct, so
+ * each field is looked up in st; QGA_COMMAND, ARG_LIST_OF and
+ * args_decode_elem() check that st is the struct they are given:
+ *     ARG_SPEC(sync_spec, struct sync_args) = {
+ *             ARG(sync_spec, id, "id", ARG_INT, false), ..., ARG_END };
  */
 #define ARG_SPEC(name, st) \
 	typedef st name##_type; static const struct arg_spec name[]
@@ -93,18 +95,19 @@ struct arg_alt {
 	struct arg_list: 1 << ARG_STR_LIST | 1 << ARG_OBJ_LIST,			\
 	struct arg_alt: 1 << ARG_INT_OR_ENUM | 1 << ARG_BOOL_OR_ENUM,		\
 	default: 0)
-/* The offset of st's field, which must be of the C type that type fills. */
-#define ARG_AT(st, field, type)							\
-	(unsigned short)(offsetof(st, field) +					\
-		ARG_CHECK(ARG_TYPES_OF(((st *)0)->field) >> (type) & 1,		\
-			  #st "." #field " cannot hold an " #type))
+/* The offset of the field in spec's struct, which must be of the C type
+ * that type fills. */
+#define ARG_AT(spec, field, type)						\
+	(unsigned short)(offsetof(spec##_type, field) +				\
+		ARG_CHECK(ARG_TYPES_OF(((spec##_type *)0)->field) >> (type) & 1,	\
+			  #spec ": " #field " cannot hold an " #type))
 
-#define ARG(st, field, qname, type, opt) \
-	{ qname, type, opt, ARG_AT(st, field, type), NULL, NULL }
-#define ARG_ENUM_OF(st, field, qname, type, opt, names, alt) \
-	{ qname, type, opt, ARG_AT(st, field, type), names, alt }
-#define ARG_LIST_OF(st, field, qname, opt, members)				\
-	{ qname, ARG_OBJ_LIST, opt, ARG_AT(st, field, ARG_OBJ_LIST) +		\
+#define ARG(spec, field, qname, type, opt) \
+	{ qname, type, opt, ARG_AT(spec, field, type), NULL, NULL }
+#define ARG_ENUM_OF(spec, field, qname, type, opt, names, alt) \
+	{ qname, type, opt, ARG_AT(spec, field, type), names, alt }
+#define ARG_LIST_OF(spec, field, qname, opt, members)				\
+	{ qname, ARG_OBJ_LIST, opt, ARG_AT(spec, field, ARG_OBJ_LIST) +		\
 		ARG_CHECK(sizeof(members##_type) <= ARG_ELEM_MAX,		\
 			  "the struct of " #members " is larger than ARG_ELEM_MAX"),	\
 	  members, NULL }

@@ -26,7 +26,7 @@ struct time_args {
 };
 
 ARG_SPEC(time_spec, struct time_args) = {
-	ARG(struct time_args, time, "time", ARG_INT, true),
+	ARG(time_spec, time, "time", ARG_INT, true),
 	ARG_END
 };
 
@@ -106,9 +106,9 @@ struct vcpu {
 };
 
 ARG_SPEC(vcpu_members, struct vcpu) = {
-	ARG(struct vcpu, id, "logical-id", ARG_INT, false),
-	ARG(struct vcpu, online, "online", ARG_BOOL, false),
-	ARG(struct vcpu, can_offline, "can-offline", ARG_BOOL, true),
+	ARG(vcpu_members, id, "logical-id", ARG_INT, false),
+	ARG(vcpu_members, online, "online", ARG_BOOL, false),
+	ARG(vcpu_members, can_offline, "can-offline", ARG_BOOL, true),
 	ARG_END
 };
 
@@ -117,7 +117,7 @@ struct vcpus_args {
 };
 
 ARG_SPEC(vcpus_spec, struct vcpus_args) = {
-	ARG_LIST_OF(struct vcpus_args, vcpus, "vcpus", false, vcpu_members),
+	ARG_LIST_OF(vcpus_spec, vcpus, "vcpus", false, vcpu_members),
 	ARG_END
 };
 
@@ -188,9 +188,9 @@ struct memblk {
 };
 
 ARG_SPEC(memblk_members, struct memblk) = {
-	ARG(struct memblk, index, "phys-index", ARG_UINT64, false),
-	ARG(struct memblk, online, "online", ARG_BOOL, false),
-	ARG(struct memblk, can_offline, "can-offline", ARG_BOOL, true),
+	ARG(memblk_members, index, "phys-index", ARG_UINT64, false),
+	ARG(memblk_members, online, "online", ARG_BOOL, false),
+	ARG(memblk_members, can_offline, "can-offline", ARG_BOOL, true),
 	ARG_END
 };
 
@@ -199,7 +199,7 @@ struct memblks_args {
 };
 
 ARG_SPEC(memblks_spec, struct memblks_args) = {
-	ARG_LIST_OF(struct memblks_args, blks, "mem-blks", false, memblk_members),
+	ARG_LIST_OF(memblks_spec, blks, "mem-blks", false, memblk_members),
 	ARG_END
 };
 

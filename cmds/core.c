@@ -12,7 +12,7 @@
 struct sync_args { int64_t id; };
 
 ARG_SPEC(sync_spec, struct sync_args) = {
-	ARG(struct sync_args, id, "id", ARG_INT, false),
+	ARG(sync_spec, id, "id", ARG_INT, false),
 	ARG_END
 };
 

@@ -70,11 +70,11 @@ struct exec_args {
 };
 
 ARG_SPEC(exec_spec, struct exec_args) = {
-	ARG(struct exec_args, path, "path", ARG_STR, false),
-	ARG(struct exec_args, arg, "arg", ARG_STR_LIST, true),
-	ARG(struct exec_args, env, "env", ARG_STR_LIST, true),
-	ARG(struct exec_args, input, "input-data", ARG_STR, true),
-	ARG_ENUM_OF(struct exec_args, capture, "capture-output", ARG_BOOL_OR_ENUM, true,
+	ARG(exec_spec, path, "path", ARG_STR, false),
+	ARG(exec_spec, arg, "arg", ARG_STR_LIST, true),
+	ARG(exec_spec, env, "env", ARG_STR_LIST, true),
+	ARG(exec_spec, input, "input-data", ARG_STR, true),
+	ARG_ENUM_OF(exec_spec, capture, "capture-output", ARG_BOOL_OR_ENUM, true,
 		    capture_names, "GuestExecCaptureOutput"),
 	ARG_END
 };
@@ -223,7 +223,7 @@ struct status_args {
 };
 
 ARG_SPEC(status_spec, struct status_args) = {
-	ARG(struct status_args, pid, "pid", ARG_INT, false),
+	ARG(status_spec, pid, "pid", ARG_INT, false),
 	ARG_END
 };
 

@@ -134,8 +134,8 @@ struct open_args {
 };
 
 ARG_SPEC(open_spec, struct open_args) = {
-	ARG(struct open_args, path, "path", ARG_STR, false),
-	ARG(struct open_args, mode, "mode", ARG_STR, true),
+	ARG(open_spec, path, "path", ARG_STR, false),
+	ARG(open_spec, mode, "mode", ARG_STR, true),
 	ARG_END
 };
 
@@ -215,7 +215,7 @@ struct handle_args {
 };
 
 ARG_SPEC(handle_spec, struct handle_args) = {
-	ARG(struct handle_args, handle, "handle", ARG_INT, false),
+	ARG(handle_spec, handle, "handle", ARG_INT, false),
 	ARG_END
 };
 
@@ -245,8 +245,8 @@ struct read_args {
 };
 
 ARG_SPEC(read_spec, struct read_args) = {
-	ARG(struct read_args, handle, "handle", ARG_INT, false),
-	ARG(struct read_args, count, "count", ARG_INT, true),
+	ARG(read_spec, handle, "handle", ARG_INT, false),
+	ARG(read_spec, count, "count", ARG_INT, true),
 	ARG_END
 };
 
@@ -351,9 +351,9 @@ struct write_args {
 };
 
 ARG_SPEC(write_spec, struct write_args) = {
-	ARG(struct write_args, handle, "handle", ARG_INT, false),
-	ARG(struct write_args, buf, "buf-b64", ARG_STR, false),
-	ARG(struct write_args, count, "count", ARG_INT, true),
+	ARG(write_spec, handle, "handle", ARG_INT, false),
+	ARG(write_spec, buf, "buf-b64", ARG_STR, false),
+	ARG(write_spec, count, "count", ARG_INT, true),
 	ARG_END
 };
 
@@ -393,9 +393,9 @@ struct seek_args {
 static const char *const whence_names[] = { "set", "cur", "end", NULL };
 
 ARG_SPEC(seek_spec, struct seek_args) = {
-	ARG(struct seek_args, handle, "handle", ARG_INT, false),
-	ARG(struct seek_args, offset, "offset", ARG_INT, false),
-	ARG_ENUM_OF(struct seek_args, whence, "whence", ARG_INT_OR_ENUM, false, whence_names,
+	ARG(seek_spec, handle, "handle", ARG_INT, false),
+	ARG(seek_spec, offset, "offset", ARG_INT, false),
+	ARG_ENUM_OF(seek_spec, whence, "whence", ARG_INT_OR_ENUM, false, whence_names,
 		    "GuestFileWhence"),
 	ARG_END
 };

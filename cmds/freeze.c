@@ -192,7 +192,7 @@ struct freeze_args {
 };
 
 ARG_SPEC(freeze_spec, struct freeze_args) = {
-	ARG(struct freeze_args, mountpoints, "mountpoints", ARG_STR_LIST, true),
+	ARG(freeze_spec, mountpoints, "mountpoints", ARG_STR_LIST, true),
 	ARG_END
 };
 
@@ -326,7 +326,7 @@ struct trim_args {
 };
 
 ARG_SPEC(trim_spec, struct trim_args) = {
-	ARG(struct trim_args, minimum, "minimum", ARG_INT, true),
+	ARG(trim_spec, minimum, "minimum", ARG_INT, true),
 	ARG_END
 };
 

@@ -55,7 +55,7 @@ struct shutdown_args {
 };
 
 ARG_SPEC(shutdown_spec, struct shutdown_args) = {
-	ARG(struct shutdown_args, mode, "mode", ARG_STR, true),
+	ARG(shutdown_spec, mode, "mode", ARG_STR, true),
 	ARG_END
 };
 

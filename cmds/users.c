@@ -207,7 +207,7 @@ struct user_args {
 };
 
 ARG_SPEC(get_spec, struct user_args) = {
-	ARG(struct user_args, username, "username", ARG_STR, false),
+	ARG(get_spec, username, "username", ARG_STR, false),
 	ARG_END
 };
 
@@ -271,15 +271,15 @@ struct keys_args {
 };
 
 ARG_SPEC(add_spec, struct keys_args) = {
-	ARG(struct keys_args, username, "username", ARG_STR, false),
-	ARG(struct keys_args, keys, "keys", ARG_STR_LIST, false),
-	ARG(struct keys_args, reset, "reset", ARG_BOOL, true),
+	ARG(add_spec, username, "username", ARG_STR, false),
+	ARG(add_spec, keys, "keys", ARG_STR_LIST, false),
+	ARG(add_spec, reset, "reset", ARG_BOOL, true),
 	ARG_END
 };
 
 ARG_SPEC(remove_spec, struct keys_args) = {
-	ARG(struct keys_args, username, "username", ARG_STR, false),
-	ARG(struct keys_args, keys, "keys", ARG_STR_LIST, false),
+	ARG(remove_spec, username, "username", ARG_STR, false),
+	ARG(remove_spec, keys, "keys", ARG_STR_LIST, false),
 	ARG_END
 };
 
@@ -398,9 +398,9 @@ struct password_args {
 };
 
 ARG_SPEC(password_spec, struct password_args) = {
-	ARG(struct password_args, username, "username", ARG_STR, false),
-	ARG(struct password_args, password, "password", ARG_STR, false),
-	ARG(struct password_args, crypted, "crypted", ARG_BOOL, false),
+	ARG(password_spec, username, "username", ARG_STR, false),
+	ARG(password_spec, password, "password", ARG_STR, false),
+	ARG(password_spec, crypted, "crypted", ARG_BOOL, false),
 	ARG_END
 };
 
