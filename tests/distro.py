@@ -60,6 +60,12 @@ def version():
     return re.search(r'#define TINYQGA_VERSION "([^"]+)"', text).group(1)
 
 
+def qga_version():
+    """What guest-info reports: the Makefile's default QGA_VERSION."""
+    text = open(os.path.join(ROOT, 'Makefile')).read()
+    return re.search(r'^QGA_VERSION \?= (\S+)$', text, re.M).group(1)
+
+
 def tree_files():
     """The tree's files as git sees them (tracked and new, not ignored),
     else every file outside build/ and .git."""
@@ -556,7 +562,7 @@ def container(tmp, tree, ver):
             p.terminate()
             p.wait()
         check('the image\'s root (its COPY lines alone), entrypoint chrooted on a unix socket: '
-              'guest-info answers', b'"version": "%s"' % ver.encode() in reply, reply[:300])
+              'guest-info answers', b'"version": "%s"' % qga_version().encode() in reply, reply[:300])
     tool = shutil.which('podman') or shutil.which('buildah')
     if not tool:
         return skip('container build', 'neither podman nor buildah is installed')
