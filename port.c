@@ -616,24 +616,26 @@ static long now_ms(void)
 
 void port_reply_begin(struct port *p)
 {
-	p->reply_start = now_ms();
+	p->reply_start = 0;	/* taken when the reply first has to wait */
 	p->reply_bytes = 0;
 }
 
-/* The sooner of: OUT_STALL_MS from the last progress, and the end of the
- * time the whole reply may take at OUT_MIN_RATE. */
-static long write_deadline(const struct port *p, long now)
+/* The sooner of: OUT_STALL_MS since the channel stopped taking bytes, and
+ * the end of the time the whole reply may take at OUT_MIN_RATE. */
+static long write_deadline(const struct port *p, long stalled_since)
 {
 	long whole = p->reply_start + OUT_STALL_MS +
 		     (long)(p->reply_bytes * 1000 / OUT_MIN_RATE);
 
-	return now + OUT_STALL_MS < whole ? now + OUT_STALL_MS : whole;
+	return stalled_since + OUT_STALL_MS < whole ? stalled_since + OUT_STALL_MS : whole;
 }
 
+/* The clock is read only when the channel is full, never on a write that
+ * goes straight through (every reply of a host that keeps up). */
 int port_write(struct port *p, const void *buf, size_t n)
 {
 	const char *s = buf;
-	long deadline = write_deadline(p, now_ms());
+	long stalled_since = -1;
 
 	while (n) {
 		if (p->state != PORT_CONNECTED)
@@ -643,7 +645,7 @@ int port_write(struct port *p, const void *buf, size_t n)
 			s += w;
 			n -= (size_t)w;
 			p->reply_bytes += (size_t)w;
-			deadline = write_deadline(p, now_ms());
+			stalled_since = -1;
 			continue;
 		}
 		if (w < 0 && errno == EINTR)
@@ -652,8 +654,13 @@ int port_write(struct port *p, const void *buf, size_t n)
 			peer_gone(p);
 			return -1;
 		}
+		long now = now_ms();
+		if (!p->reply_start)
+			p->reply_start = now;
+		if (stalled_since < 0)
+			stalled_since = now;
 		struct pollfd q = { .fd = p->fd, .events = POLLOUT };
-		long left = deadline - now_ms();
+		long left = write_deadline(p, stalled_since) - now;
 		if (left <= 0 || poll(&q, 1, (int)left) == 0) {
 			/* a host that stopped reading, or reads too slowly:
 			 * give up this reply, and a socket client with it */

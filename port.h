@@ -54,7 +54,7 @@ struct port {
 	int lfd;		/* listening socket, or -1 */
 	int fd;			/* the connected channel, or -1 */
 	long wake_at;		/* ACCEPT_PAUSED, RETRY_WAIT: until then (ms) */
-	long reply_start;	/* when the reply being written began (ms) */
+	long reply_start;	/* when the reply first waited (ms), or 0 */
 	unsigned long long reply_bytes;	/* and what of it was written */
 	int backoff;		/* RETRY_WAIT: the wait before the next attempt */
 	bool reopened;		/* a serial line opened before: keep its input */
@@ -105,7 +105,7 @@ enum port_event port_ready(struct port *p, short revents);
 /* >0 bytes read, 0 nothing now (a gone peer is handled inside). */
 ssize_t port_read(struct port *p, void *buf, size_t n);
 
-/* A reply starts: its time is counted from here (OUT_MIN_RATE). */
+/* A reply starts: its time (OUT_MIN_RATE) counts from its first wait. */
 void port_reply_begin(struct port *p);
 /* Write all of it, waiting while the channel is full; -1 when the reply
  * must be dropped (peer gone, stalled past OUT_STALL_MS, or read slower
