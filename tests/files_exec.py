@@ -376,14 +376,7 @@ def exec_cases(r, b, quick):
             wait_exit(q, p)
         time.sleep(0.2)
         fds_after = len(os.listdir('/proc/%d/fd' % a.proc.pid))
-        kids = []
-        for p in os.listdir('/proc'):
-            try:
-                fields = open('/proc/%s/stat' % p).read().rsplit(')', 1)[1].split()
-            except (OSError, IndexError):
-                continue
-            if fields[1] == str(a.proc.pid):     # ppid
-                kids.append(fields[0])          # state, Z for a zombie
+        kids = [state for _, state in a.children()]     # Z for a zombie
         r.check('%d execs: no fd left open' % n, fds_after == fds_before, (fds_before, fds_after))
         r.check('%d execs: no child left, no zombie' % n, kids == [], kids)
     finally:
